@@ -1,0 +1,26 @@
+"""Full-text search for Chinese article archives: jieba segmentation over a Whoosh index.
+
+    from search import Index
+    with Index("index_data") as idx:
+        idx.add(["posts/"])
+        for hit in idx.search("阿里云 美国"):
+            print(hit.rank, hit.title, hit.snippet)
+"""
+
+from importlib import import_module
+
+_EXPORTS = {
+    "Article": "articles", "parse_article": "articles", "read_article": "articles",
+    "ArticleError": "errors", "IndexBusyError": "errors", "IndexMismatchError": "errors",
+    "IndexMissingError": "errors", "QueryError": "errors", "SearchError": "errors",
+    "Filters": "filters", "Index": "index", "IndexReport": "ingest",
+    "Document": "results", "Hit": "results", "IndexStats": "results", "SearchResults": "results",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    # Lazy, so that `search --help` and one-off queries import only what they use.
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'search' has no attribute {name!r}")
+    return getattr(import_module(f".{_EXPORTS[name]}", __name__), name)

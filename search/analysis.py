@@ -1,0 +1,192 @@
+"""Text analysis: width/case folding, jieba word segmentation and CJK character runs.
+
+Everything that turns text into index terms lives here, so index time and query time cannot
+drift apart. Words get consecutive positions (quoted phrases work) and character offsets into
+the original text (highlighting needs no re-segmentation); at index time each long word also
+yields jieba's search-mode sub-words at its own position. Han characters are additionally
+indexed one by one at their character offset, which lets any verbatim run be found as a phrase.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from functools import cache
+from typing import Iterator, NamedTuple
+
+from whoosh.analysis import Token, Tokenizer
+
+# Bump when tokenisation changes: indexes record it and refuse a mismatch.
+ANALYSIS_VERSION = 1
+
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
+_TOKEN_RE = re.compile(rf"([{_HAN}]+)|([^\W_{_HAN}]+)")
+_HAN_RE = re.compile(rf"[{_HAN}]+")
+_SPLIT_ALNUM_RE = re.compile(r"[^\W\d_]+|\d+")
+
+
+class Word(NamedTuple):
+    """One term with its word position and character span in the original text."""
+
+    text: str
+    pos: int
+    start: int
+    end: int
+
+
+def _width_table() -> dict[int, str]:
+    """Length-preserving NFKC folds: full-width forms, ideographic space, compatibility ideographs."""
+    ranges = [(0x3000, 0x3000), (0xFF01, 0xFFEE), (0xF900, 0xFAFF), (0x2F00, 0x2FDF)]
+    table = {}
+    for first, last in ranges:
+        for code in range(first, last + 1):
+            folded = unicodedata.normalize("NFKC", chr(code))
+            if len(folded) == 1 and folded != chr(code):
+                table[code] = folded
+    return table
+
+
+_WIDTH = _width_table()
+
+
+def fold(text: str) -> str:
+    """Fold width and case without changing the length, so offsets stay valid."""
+    folded = text.translate(_WIDTH).lower()
+    if len(folded) == len(text):
+        return folded
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text.translate(_WIDTH))
+
+
+class _Segmenter:
+    """jieba's default-mode cut and dictionary lookup, via rjieba when it is present.
+
+    rjieba is a Rust port of the same algorithm and dictionary that starts 7x faster;
+    tests prove it yields exactly jieba's tokens. ``SEARCH_SEGMENTER=jieba`` forces the
+    reference implementation.
+    """
+
+    def __init__(self, name: str):
+        self.name = name
+        if name == "rjieba":
+            import rjieba
+
+            self.cut = rjieba.cut
+            self.has_word = rjieba.has_word
+        else:
+            self.cut, self.has_word = _load_jieba()
+
+
+def _load_jieba():
+    import logging
+
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    tokenizer = jieba.Tokenizer()
+    tokenizer.initialize()
+    return (lambda run: list(tokenizer.cut(run, HMM=True))), (lambda w: bool(tokenizer.FREQ.get(w)))
+
+
+@cache
+def segmenter(name: str | None = None) -> _Segmenter:
+    """The segmenter in use: ``rjieba`` if importable (or asked for), else ``jieba``."""
+    name = name or os.environ.get("SEARCH_SEGMENTER") or "rjieba"
+    if name == "rjieba":
+        try:
+            return _Segmenter("rjieba")
+        except ImportError:
+            name = "jieba"
+    return _Segmenter(name)
+
+
+def analysis_id() -> str:
+    """What an index's terms depend on; an index built under another id must be rebuilt."""
+    from importlib.metadata import version
+
+    return f"v{ANALYSIS_VERSION}/jieba-{version('jieba')}"
+
+
+def sub_words(word: str, has_word) -> list[str]:
+    """jieba's search-mode grams of a long word: dictionary 2-grams, then 3-grams."""
+    grams = []
+    for n in (2, 3):
+        if len(word) > n:
+            grams += [word[i:i + n] for i in range(len(word) - n + 1) if has_word(word[i:i + n])]
+    return grams
+
+
+def words(text: str, index: bool = False, seg: _Segmenter | None = None) -> Iterator[Word]:
+    """Yield the words of ``text`` with consecutive positions and original offsets.
+
+    Han runs are segmented by jieba; other letter/digit runs are single words (with their
+    letter and digit parts as extra sub-words at index time, so ``linux`` finds ``4MLinux``).
+    Punctuation and space separate words and are dropped.
+    """
+    seg = seg or segmenter()
+    folded = fold(text)
+    pos = 0
+    for match in _TOKEN_RE.finditer(folded):
+        start = match.start()
+        if match.group(1):
+            for word in seg.cut(match.group(1)):
+                end = start + len(word)
+                yield Word(word, pos, start, end)
+                if index:
+                    for gram in sub_words(word, seg.has_word):
+                        offset = start + word.index(gram)
+                        yield Word(gram, pos, offset, offset + len(gram))
+                start = end
+                pos += 1
+        else:
+            word = match.group(2)
+            yield Word(word, pos, start, match.end())
+            parts = _SPLIT_ALNUM_RE.findall(word) if index else ()
+            if len(parts) > 1:
+                for part in _SPLIT_ALNUM_RE.finditer(word):
+                    yield Word(part.group(), pos, start + part.start(), start + part.end())
+            pos += 1
+
+
+def han_chars(text: str) -> Iterator[Word]:
+    """Yield every Han character with its character offset as position."""
+    for match in _HAN_RE.finditer(fold(text)):
+        for offset, char in enumerate(match.group(), match.start()):
+            yield Word(char, offset, offset, offset + 1)
+
+
+def han_runs(text: str) -> list[str]:
+    """The runs of Han characters in ``text`` (folded), in order."""
+    return _HAN_RE.findall(fold(text))
+
+
+class _WhooshTokenizer(Tokenizer):
+    """Adapts one of the word generators above to Whoosh's reusable-Token protocol."""
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
+                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        for word in self._words(value, mode == "index"):
+            token.text = token.original = word.text
+            token.boost = 1.0
+            token.stopped = False
+            if positions:
+                token.pos = start_pos + word.pos
+            if chars:
+                token.startchar = start_char + word.start
+                token.endchar = start_char + word.end
+            yield token
+
+
+class WordTokenizer(_WhooshTokenizer):
+    """Whoosh tokenizer for the word fields (``title``, ``body``)."""
+
+    def _words(self, value, index):
+        return words(value, index=index)
+
+
+class HanCharTokenizer(_WhooshTokenizer):
+    """Whoosh tokenizer for the character fields (``title_han``, ``body_han``)."""
+
+    def _words(self, value, index):
+        return han_chars(value)

@@ -1,0 +1,201 @@
+"""The ``search`` command: a thin click layer over ``search.Index``.
+
+Results go to stdout, progress and diagnostics to stderr. Exit codes follow grep and
+ripgrep: 0 found, 1 nothing found, 2 error (with a one-line message), 130 interrupted.
+Heavy modules are imported inside commands so ``--help`` and ``stats`` start fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from .errors import SearchError
+
+EXAMPLES = """
+\b
+Examples:
+  search index ~/blog/source/_posts
+  search query 阿里云 美国
+  search query '"国家安全" -特朗普' --source 虎嗅 --since 2022-01 --sort date --json
+  search show ~/blog/source/_posts/hello.md
+  search stats
+"""
+
+
+class SearchGroup(click.Group):
+    """Turns expected library errors and Ctrl-C into a message and an exit code."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except SearchError as error:
+            click.echo(f"Error: {error}", err=True)
+            ctx.exit(2)
+        except KeyboardInterrupt:
+            click.echo("Interrupted: the index is as it was before this run.", err=True)
+            ctx.exit(130)
+
+
+def index_dir_option(command):
+    return click.option("--index-dir", type=click.Path(file_okay=False), envvar="SEARCH_INDEX_DIR",
+                        default="index_data", show_default=True, show_envvar=True,
+                        help="Where the index lives.")(command)
+
+
+def json_option(command):
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON Lines for scripts.")(command)
+
+
+@click.group(cls=SearchGroup, epilog=EXAMPLES, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="hexo-search", prog_name="search")
+def cli():
+    """Full-text search for Chinese article archives (Markdown, HTML, JSON Lines)."""
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--rebuild", is_flag=True, help="Discard the index and build it from scratch.")
+@click.option("--workers", type=click.IntRange(1), help="Parallel worker processes [default: one per core].")
+@index_dir_option
+def index(paths, rebuild, workers, index_dir):
+    """Index (or re-index) articles under PATHS: files or folders, searched recursively.
+
+    Only new and changed files are analysed; documents of files that are gone from PATHS are
+    removed. Each skipped file is reported with its reason; the run goes on.
+
+    \b
+    Example:
+      search index ~/blog/source/_posts examples/
+    """
+    from .index import Index
+
+    with Index(index_dir) as idx, _Progress() as progress:
+        report = idx.add(paths, rebuild=rebuild, progress=progress, workers=workers)
+    for path, reason in report.skipped:
+        click.echo(f"skipped {path}: {reason}", err=True)
+    click.echo(f"indexed {index_dir}: {report.summary()}", err=True)
+    missing = [p for p in paths if not os.path.exists(p)]
+    sys.exit(2 if missing else 0)
+
+
+@cli.command()
+@click.argument("words", nargs=-1, required=True)
+@click.option("--source", help="Only articles from this source (e.g. 虎嗅).")
+@click.option("--category", help="Only articles in this category.")
+@click.option("--author", help="Only articles by this author.")
+@click.option("--since", metavar="DATE", help="Only articles from DATE on (YYYY, YYYY-MM or YYYY-MM-DD).")
+@click.option("--until", metavar="DATE", help="Only articles up to the end of DATE.")
+@click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance", show_default=True,
+              help="Rank by relevance, or newest first (undated last).")
+@click.option("-n", "--limit", type=click.IntRange(1, 1000), default=10, show_default=True,
+              help="Results per page.")
+@click.option("--page", type=click.IntRange(1), default=1, show_default=True, help="Page of results.")
+@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
+              help="Highlight matches; auto means on a terminal unless NO_COLOR is set.")
+@json_option
+@index_dir_option
+def query(words, source, category, author, since, until, sort, limit, page, color, as_json, index_dir):
+    """Search the index for WORDS; prints ranked articles with highlighted snippets.
+
+    \b
+    Syntax:
+      阿里云 美国          articles with both words rank first
+      华为 OR 小米         either word
+      -特朗普, NOT 特朗普   exclude a word
+      "国家安全"           exact phrase
+      title:芯片           in one field: title, author, source, category
+      deep*               words starting with deep
+    Any run of Chinese characters also finds articles where it sits inside a longer word.
+
+    \b
+    Example:
+      search query '"国家安全" -特朗普' --source 虎嗅 --since 2022-01 --sort date --json
+    """
+    from .filters import Filters
+    from .formatting import format_footer, format_hit, to_json
+    from .index import Index
+
+    filters = Filters(source=source, category=category, author=author,
+                      since=_period(since, "--since"), until=_period(until, "--until", end=True))
+    with Index(index_dir) as idx:
+        results = idx.search(" ".join(words), limit=limit, page=page, filters=filters, sort=sort)
+    use_color = _use_color(color)
+    if as_json:
+        for hit in results:
+            click.echo(to_json(hit))
+    else:
+        for hit in results:
+            click.echo(format_hit(hit, use_color) + "\n", color=use_color)
+        click.echo(format_footer(results), err=not results.hits)
+    sys.exit(0 if results.hits else 1)
+
+
+@cli.command()
+@click.argument("doc_id")
+@json_option
+@index_dir_option
+def show(doc_id, as_json, index_dir):
+    """Print one stored article by its id (for files, the path)."""
+    from .formatting import format_document, to_json
+    from .index import Index
+
+    with Index(index_dir) as idx:
+        doc = idx.get(doc_id)
+    click.echo(to_json(doc) if as_json else format_document(doc))
+
+
+@cli.command()
+@json_option
+@index_dir_option
+def stats(as_json, index_dir):
+    """Show what is indexed: documents, dates, sources, size."""
+    from .formatting import format_stats, to_json
+    from .index import Index
+
+    with Index(index_dir) as idx:
+        info = idx.stats()
+    click.echo(to_json(info) if as_json else format_stats(info))
+
+
+def _period(value, option, end=False):
+    if value is None:
+        return None
+    from .filters import parse_period
+
+    try:
+        return parse_period(value, end=end)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint=option) from None
+
+
+def _use_color(choice: str) -> bool:
+    if choice != "auto":
+        return choice == "always"
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+class _Progress:
+    """A progress bar on stderr while files are analysed, only when stderr is a terminal."""
+
+    def __enter__(self):
+        self.bar = None
+        return self
+
+    def __call__(self, done, total):
+        if not sys.stderr.isatty() or total < 2:
+            return
+        if self.bar is None:
+            self.bar = click.progressbar(length=total, label="indexing", file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(done - self.bar.pos)
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+
+
+def main():
+    cli(prog_name="search")

@@ -1,0 +1,85 @@
+"""Rendering results for people (text, optionally coloured) and for scripts (JSON Lines).
+
+Pure functions from result dataclasses to strings; the CLI only decides where they go.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import datetime
+
+import click
+
+from .results import Document, Hit, IndexStats, SearchResults
+
+
+def iso(date: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a ``Z``, or None for undated articles."""
+    return date.isoformat().replace("+00:00", "Z") if date else None
+
+
+def to_json(result: Hit | Document | IndexStats) -> str:
+    """One JSON line; dates as ISO 8601, non-ASCII text kept readable."""
+    data = asdict(result)
+    for key in ("date", "oldest", "newest"):
+        if key in data:
+            data[key] = iso(data[key])
+    return json.dumps(data, ensure_ascii=False)
+
+
+def mark(text: str, spans, color: bool) -> str:
+    """``text`` with the spans styled as matches (unchanged without colour)."""
+    if not color:
+        return text
+    out, last = [], 0
+    for start, end in spans:
+        out += [text[last:start], click.style(text[start:end], fg="red", bold=True)]
+        last = end
+    return "".join(out + [text[last:]])
+
+
+def format_hit(hit: Hit, color: bool) -> str:
+    """A numbered, three-line result: title, date · source · path, snippet."""
+    title = mark(hit.title, hit.title_highlights, color)
+    if color:
+        title = click.style(title, bold=True)
+    facts = " · ".join(x for x in (_day(hit.date), hit.source, hit.path) if x)
+    lines = [f"{hit.rank}. {title}", "   " + (click.style(facts, fg="magenta") if color else facts)]
+    if hit.snippet:
+        lines.append("   " + mark(hit.snippet, hit.highlights, color))
+    return "\n".join(lines)
+
+
+def format_footer(results: SearchResults) -> str:
+    first = (results.page - 1) * results.limit + 1
+    if not results.hits:
+        return f"no articles match {results.query!r}" + (f" on page {results.page}" if results.total else "")
+    return f"{first}-{first + len(results.hits) - 1} of {results.total} articles"
+
+
+def format_document(doc: Document) -> str:
+    """A stored article with its metadata as a header."""
+    header = [("title", doc.title), ("id", doc.id), ("path", doc.path), ("date", iso(doc.date) or "none"),
+              ("source", doc.source), ("author", doc.author), ("categories", ", ".join(doc.categories)),
+              ("tags", ", ".join(doc.tags)), ("url", doc.url)]
+    return "\n".join(f"{k}: {v}" for k, v in header if v) + "\n\n" + doc.body
+
+
+def format_stats(stats: IndexStats) -> str:
+    """Counts, date range, size and the largest sources."""
+    lines = [
+        f"index:     {stats.path}",
+        f"documents: {stats.documents} (from {stats.files} files)",
+        f"dates:     {_day(stats.oldest) or '-'} to {_day(stats.newest) or '-'} ({stats.undated} undated)",
+        f"size:      {stats.size_bytes / 2**20:.1f} MB",
+        f"analysis:  {stats.analysis}",
+    ]
+    if stats.sources:
+        lines.append("sources:")
+        lines += [f"  {count:>7}  {name}" for name, count in stats.sources.items()]
+    return "\n".join(lines)
+
+
+def _day(date: datetime | None) -> str:
+    return date.strftime("%Y-%m-%d") if date else ""

@@ -1,0 +1,120 @@
+"""Snippets: pick the passages of a text that best show the matched words.
+
+Pure functions over a text and the character spans that matched (taken from the index's
+stored offsets, so nothing is re-segmented). Overlapping spans merge, so the longest match
+wins (马克思, not 马克); fragments snap to CJK and Latin sentence punctuation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .analysis import fold
+
+SENTENCE_ENDS = "。！？；!?;\n"
+ELLIPSIS = "…"
+SNAP = 24  # how far a fragment edge may move to reach a sentence boundary
+
+
+@dataclass(frozen=True)
+class Snippet:
+    """Display text and the (start, end) offsets of its highlighted words."""
+
+    text: str
+    highlights: tuple[tuple[int, int], ...] = ()
+
+
+def merge_spans(spans) -> list[tuple[int, int]]:
+    """Sorted spans with overlapping or touching ones joined."""
+    merged: list[list[int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return [(s, e) for s, e in merged]
+
+
+def find_verbatim(text: str, needles) -> list[tuple[int, int]]:
+    """Spans of every occurrence of each (folded) needle in ``text``, compared folded."""
+    haystack = fold(text)
+    spans = []
+    for needle in needles:
+        start = haystack.find(needle)
+        while needle and start >= 0:
+            spans.append((start, start + len(needle)))
+            start = haystack.find(needle, start + len(needle))
+    return spans
+
+
+def make_snippet(text: str, spans, width: int = 100, fragments: int = 2) -> Snippet:
+    """Up to ``fragments`` passages of about ``width`` characters around the best matches."""
+    spans = merge_spans(spans)
+    if not spans:
+        end = _snap_end(text, min(len(text), width), [])
+        return _render(text, [(0, end)], [])
+    windows: list[tuple[int, int]] = []
+    for _ in range(fragments):
+        shown = {fold(text[s:e]) for s, e in spans if _inside((s, e), windows)}
+        candidates = [(s, e) for s, e in spans
+                      if fold(text[s:e]) not in shown and not _near((s, e), windows)]
+        if not candidates:
+            break
+        windows.append(_best_window(text, candidates, width))
+    return _render(text, sorted(windows), spans)
+
+
+def _inside(span, windows) -> bool:
+    return any(start <= span[0] and span[1] <= end for start, end in windows)
+
+
+def _near(span, windows) -> bool:
+    return any(span[1] > start - SNAP and span[0] < end + SNAP for start, end in windows)
+
+
+def _best_window(text: str, spans, width: int) -> tuple[int, int]:
+    """The window with the most distinct matched words, then the most matches."""
+    best, best_score = None, None
+    for anchor, _ in spans:
+        start = max(0, anchor - width // 4)
+        end = min(len(text), start + width)
+        inside = [text[s:e] for s, e in spans if start <= s and e <= end]
+        score = (len({fold(t) for t in inside}), len(inside), -anchor)
+        if best_score is None or score > best_score:
+            best, best_score = (start, end), score
+    start, end = best
+    return _snap_start(text, start, spans), _snap_end(text, end, spans)
+
+
+def _snap_start(text: str, start: int, spans) -> int:
+    for s, e in spans:
+        if s < start < e:
+            start = s
+    for i in range(start, max(0, start - SNAP) - 1, -1):
+        if i == 0 or text[i - 1] in SENTENCE_ENDS:
+            return i
+    return start
+
+
+def _snap_end(text: str, end: int, spans) -> int:
+    for s, e in spans:
+        if s < end < e:
+            end = e
+    for i in range(end, min(len(text), end + SNAP) + 1):
+        if i == len(text) or text[i - 1] in SENTENCE_ENDS:
+            return i
+    return end
+
+
+def _render(text: str, windows, spans) -> Snippet:
+    """Join windows with ellipses and translate span offsets into the snippet."""
+    parts, highlights, length = [], [], 0
+    for start, end in windows:
+        prefix = ELLIPSIS if start > 0 and not (parts and parts[-1].endswith(ELLIPSIS)) else ""
+        piece = text[start:end].replace("\n", " ")
+        suffix = ELLIPSIS if end < len(text) else ""
+        base = length + len(prefix)
+        highlights += [(s - start + base, e - start + base) for s, e in spans if start <= s and e <= end]
+        parts.append(prefix + piece + suffix)
+        length += len(parts[-1])
+    return Snippet("".join(parts), tuple(highlights))

@@ -1,0 +1,351 @@
+"""The ``Index``: one object with verb methods over a Whoosh index directory.
+
+``add`` brings the index up to date with files on disk in one atomic commit, ``search`` runs
+a query in ranking tiers (all words as words; all words, verbatim inside longer words too;
+some of the words), ``get`` returns a stored article and ``stats`` describes the index.
+Whoosh failures that mean a damaged or incompatible index become ``SearchError``s here.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .analysis import analysis_id, fold, han_runs, words
+from .errors import (IndexBusyError, IndexMismatchError, IndexMissingError, QueryError,
+                     SearchError)
+from .filters import Filters
+from .highlight import find_verbatim, make_snippet
+from .query import QuerySyntaxError, any_word_query, compile_query, parse, positive_leaves
+from .results import Document, Hit, IndexStats, SearchResults
+from .schema import WORD_FIELDS, build_schema
+
+if TYPE_CHECKING:
+    from .ingest import IndexReport
+
+DEFAULT_INDEX_DIR = "index_data"
+INDEX_DIR_ENV = "SEARCH_INDEX_DIR"
+LOCK_TIMEOUT = 5.0
+REBUILD_HINT = "run `search index --rebuild PATH...` to rebuild it"
+
+
+def default_index_dir() -> Path:
+    """``$SEARCH_INDEX_DIR`` if set, else ``./index_data``."""
+    return Path(os.environ.get(INDEX_DIR_ENV) or DEFAULT_INDEX_DIR)
+
+
+class Index:
+    """A search index in a directory; use as a context manager or call ``close()``."""
+
+    def __init__(self, path: str | os.PathLike | None = None):
+        self.path = Path(path) if path is not None else default_index_dir()
+        self._ix = None
+        self._searcher = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self) -> None:
+        if self._searcher is not None:
+            self._searcher.close()
+        self._searcher = self._ix = None
+
+    # -- writing -------------------------------------------------------------------------
+
+    def add(self, paths, rebuild: bool = False, progress=None, workers: int | None = None) -> "IndexReport":
+        """Index new and changed files under ``paths``; drop documents of vanished files.
+
+        ``progress(done, total)`` is called as files are analysed. Nothing is visible to
+        searchers until the single commit at the end; an exception leaves the index as it was.
+        """
+        from .ingest import IndexReport
+
+        self.close()
+        report = IndexReport()
+        ix = self._open_for_writing(rebuild)
+        writer = self._writer(ix)
+        try:
+            self._update(writer, paths, rebuild, report, progress, workers)
+            expected = writer.doc_count()
+            writer.commit(mergetype=_clear_merge() if rebuild else None)
+        except BaseException:
+            writer.cancel()
+            raise
+        self._check_count(expected)
+        return report
+
+    def _update(self, writer, paths, rebuild, report, progress, workers):
+        from . import ingest
+
+        with _guard(self.path):
+            docs_by_path = {} if rebuild else _docs_by_path(writer.reader())
+        stamps = {path: stamp for path, (stamp, _) in docs_by_path.items()}
+        plan = ingest.plan(paths, stamps, exclude=[self.path], report=report)
+        owners = {doc_id: path for path, (_, ids) in docs_by_path.items() for doc_id in ids}
+        for path in plan.stale_paths:
+            report.removed += len(docs_by_path[path][1])
+            _forget(writer, path, docs_by_path, owners)
+        report.unchanged = sum(len(docs_by_path[p][1]) for p in plan.unchanged_paths)
+        for done, (path, docs, errors) in enumerate(ingest.analyse(plan.changed, workers), 1):
+            old_ids = _forget(writer, path, docs_by_path, owners)
+            report.skipped += errors
+            for doc in docs:
+                if doc["id"] in owners:
+                    report.skipped.append((path, f"duplicate id {doc['id']!r} (already in {owners[doc['id']]})"))
+                    continue
+                owners[doc["id"]] = path
+                writer.add_document(**doc)
+                if doc["id"] in old_ids:
+                    report.updated += 1
+                else:
+                    report.added += 1
+            report.removed += len(old_ids - {d["id"] for d in docs})
+            if progress:
+                progress(done, len(plan.changed))
+
+    def _open_for_writing(self, rebuild: bool):
+        from whoosh import index as whoosh_index
+
+        self.path.mkdir(parents=True, exist_ok=True)
+        if whoosh_index.exists_in(str(self.path)):
+            try:
+                return self._open()
+            except IndexMismatchError:
+                if not rebuild:
+                    raise
+        return whoosh_index.create_in(str(self.path), build_schema())
+
+    def _writer(self, ix):
+        from whoosh.index import LockError
+
+        try:
+            return ix.writer(timeout=LOCK_TIMEOUT, limitmb=256)
+        except LockError:
+            raise IndexBusyError(f"another process is writing to the index at {self.path}; "
+                                 "wait for it to finish and try again") from None
+
+    def _check_count(self, expected: int) -> None:
+        actual = self._open().doc_count()
+        if actual != expected:
+            raise SearchError(f"the index at {self.path} holds {actual} documents, expected {expected}; "
+                              + REBUILD_HINT)
+
+    # -- reading -------------------------------------------------------------------------
+
+    def _open(self):
+        """Open the index read-only, checking that it exists and matches this version."""
+        from whoosh import index as whoosh_index
+
+        if self._ix is not None:
+            return self._ix
+        if not self.path.is_dir() or not whoosh_index.exists_in(str(self.path)):
+            raise IndexMissingError(f"no index at {self.path}: run `search index PATH...` first")
+        with _guard(self.path, unpickling=True):
+            ix = whoosh_index.open_dir(str(self.path))
+        built_with = getattr(ix.schema["body"], "analysis", None) if "body" in ix.schema else None
+        if built_with != analysis_id():
+            raise IndexMismatchError(f"the index at {self.path} was built with analysis {built_with}, "
+                                     f"this version uses {analysis_id()}; {REBUILD_HINT}")
+        self._ix = ix
+        return ix
+
+    def _reader_searcher(self):
+        if self._searcher is None:
+            from whoosh.scoring import BM25F
+
+            with _guard(self.path):
+                self._searcher = self._open().searcher(weighting=BM25F())
+        return self._searcher
+
+    def search(self, text: str, limit: int = 10, page: int = 1, filters: Filters | None = None,
+               sort: str = "relevance") -> SearchResults:
+        """Ranked hits for ``text``: articles with all words first, then with some of them."""
+        if limit < 1 or page < 1:
+            raise QueryError("limit and page must be at least 1")
+        if sort not in ("relevance", "date"):
+            raise QueryError(f"unknown sort {sort!r}: use relevance or date")
+        try:
+            tree = parse(text)
+        except QuerySyntaxError as error:
+            raise QueryError(f"bad query: {error}") from None
+        searcher = self._reader_searcher()
+        with _guard(self.path):
+            ranked, total = self._rank(searcher, tree, page * limit, filters, sort)
+            page_hits = ranked[(page - 1) * limit:]
+            marks = _Marks(tree)
+            hits = [self._hit(searcher, marks, docnum, score, rank)
+                    for rank, (docnum, score) in enumerate(page_hits, (page - 1) * limit + 1)]
+        return SearchResults(text, hits, total, page, limit)
+
+    def _rank(self, searcher, tree, needed, filters, sort):
+        """(docnum, score) pairs in rank order, at least ``needed`` if that many match."""
+        filter_query = filters.query() if filters else None
+        if sort == "date":
+            for query in (compile_query(tree, recall=True), any_word_query(tree)):
+                results = searcher.search(query, limit=needed, filter=filter_query,
+                                          sortedby="date", reverse=True)
+                if not results.is_empty():
+                    return [(hit.docnum, hit.score or 0.0) for hit in results], len(results)
+            return [], 0
+        ranked, seen, total = [], set(), 0
+        for query in _tiers(tree):
+            if len(ranked) >= needed:
+                break
+            results = searcher.search(query, limit=needed - len(ranked), filter=filter_query,
+                                      mask=seen or None)
+            total += len(results)
+            ranked += [(hit.docnum, hit.score) for hit in results]
+            seen.update(hit.docnum for hit in results)
+        return ranked, total
+
+    def _hit(self, searcher, marks: "_Marks", docnum: int, score: float, rank: int) -> Hit:
+        stored = searcher.stored_fields(docnum)
+        reader = searcher.reader()
+        snippet = make_snippet(stored["body"], marks.spans(reader, docnum, "body", stored["body"]))
+        title = make_snippet(stored["title"], marks.spans(reader, docnum, "title", stored["title"]),
+                             width=len(stored["title"]) + 1, fragments=1)
+        meta = stored.get("meta", {})
+        return Hit(rank=rank, score=round(score, 4), id=stored["id"], path=stored["path"],
+                   title=stored["title"], date=_date(stored.get("date")), source=meta.get("source", ""),
+                   categories=tuple(meta.get("categories", ())), author=meta.get("author", ""),
+                   snippet=snippet.text, highlights=snippet.highlights,
+                   title_highlights=title.highlights)
+
+    def get(self, doc_id: str) -> Document:
+        """The stored article with this id (or path)."""
+        searcher = self._reader_searcher()
+        with _guard(self.path):
+            stored = searcher.document(id=doc_id) or searcher.document(id=os.path.abspath(doc_id))
+        if stored is None:
+            raise SearchError(f"no article with id {doc_id!r} in {self.path}: "
+                              "`search query` shows the ids")
+        meta = stored.get("meta", {})
+        return Document(id=stored["id"], path=stored["path"], title=stored["title"], body=stored["body"],
+                        date=_date(stored.get("date")), source=meta.get("source", ""),
+                        categories=tuple(meta.get("categories", ())), tags=tuple(meta.get("tags", ())),
+                        author=meta.get("author", ""), url=meta.get("url", ""))
+
+    def stats(self) -> IndexStats:
+        """Document count, date range, sources and size on disk."""
+        reader = self._reader_searcher().reader()
+        with _guard(self.path):
+            live = [n for n in range(reader.doc_count_all()) if not reader.is_deleted(n)]
+            dates = reader.column_reader("date")
+            sources = reader.column_reader("source")
+            paths = reader.column_reader("path")
+            dated = [dates[n] for n in live if dates[n]]
+            counts: dict[str, int] = {}
+            for n in live:
+                name = sources[n].decode("utf-8") if isinstance(sources[n], bytes) else sources[n]
+                if name:
+                    counts[name] = counts.get(name, 0) + 1
+            files = len({paths[n] for n in live})
+        size = sum(f.stat().st_size for f in self.path.iterdir() if f.is_file())
+        return IndexStats(path=str(self.path), documents=len(live), files=files,
+                          undated=len(live) - len(dated), oldest=_date(min(dated, default=0)),
+                          newest=_date(max(dated, default=0)),
+                          sources=dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))),
+                          size_bytes=size, analysis=analysis_id())
+
+
+def _clear_merge():
+    from whoosh.writing import CLEAR
+
+    return CLEAR
+
+
+def _docs_by_path(reader) -> dict[str, tuple[bytes, set[str]]]:
+    """path → (stamp, ids of its documents), read from columns (no stored bodies)."""
+    if not reader.doc_count_all():
+        return {}
+    paths, stamps, ids = (reader.column_reader(name) for name in ("path", "stamp", "id"))
+    result: dict[str, tuple[bytes, set[str]]] = {}
+    for n in range(reader.doc_count_all()):
+        if reader.is_deleted(n):
+            continue
+        path = _text(paths[n])
+        result.setdefault(path, (stamps[n], set()))[1].add(_text(ids[n]))
+    return result
+
+
+def _forget(writer, path: str, docs_by_path, owners) -> set[str]:
+    """Delete a file's documents; return their ids."""
+    if path not in docs_by_path:
+        return set()
+    writer.delete_by_term("path", path)
+    _, ids = docs_by_path.pop(path)
+    for doc_id in ids:
+        owners.pop(doc_id, None)
+    return ids
+
+
+def _text(value) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else value
+
+
+def _date(timestamp) -> datetime | None:
+    return datetime.fromtimestamp(timestamp, timezone.utc) if timestamp else None
+
+
+def _tiers(tree):
+    """Ranking tiers: all words as words; all words, verbatim inside words too; some words."""
+    yield compile_query(tree)
+    yield compile_query(tree, recall=True)
+    if len(positive_leaves(tree)) > 1:
+        yield any_word_query(tree)
+
+
+class _Marks:
+    """What to highlight for one query: Latin/digit words by their indexed offsets, Chinese
+    runs and prefixes verbatim (a run matches inside longer words too)."""
+
+    def __init__(self, tree):
+        leaves = positive_leaves(tree)
+        self.terms, self.needles = {}, {}
+        for field in WORD_FIELDS:
+            mine = [leaf for leaf in leaves if leaf.field in (None, field)]
+            self.terms[field] = {w.text for leaf in mine if not leaf.prefix
+                                 for w in words(leaf.text) if not han_runs(w.text)}
+            self.needles[field] = ([fold(leaf.text) for leaf in mine if leaf.prefix]
+                                   + [run for leaf in mine for run in han_runs(leaf.text)])
+
+    def spans(self, reader, docnum: int, field: str, text: str) -> list[tuple[int, int]]:
+        """Character spans of the query's words in one stored field of one document."""
+        spans = find_verbatim(text, self.needles[field])
+        for term in self.terms[field]:
+            if (field, term) not in reader:
+                continue
+            postings = reader.postings(field, term)
+            postings.skip_to(docnum)
+            if postings.is_active() and postings.id() == docnum:
+                spans += [(start, end) for _, start, end in postings.value_as("characters")]
+        return spans
+
+
+@contextmanager
+def _guard(path, unpickling: bool = False):
+    """Turn the errors of a damaged index into one clear message.
+
+    Reading the table of contents unpickles the schema, which fails in more ways.
+    """
+    import pickle
+    import struct
+    import zlib
+
+    damage = (OSError, EOFError, ValueError, KeyError, IndexError, struct.error, zlib.error,
+              pickle.UnpicklingError)
+    if unpickling:
+        damage += (AttributeError, ImportError, TypeError)
+    try:
+        yield
+    except SearchError:
+        raise
+    except damage as error:
+        raise IndexMismatchError(f"the index at {path} is damaged or unreadable "
+                                 f"({type(error).__name__}: {error}); {REBUILD_HINT}") from error

@@ -1,0 +1,260 @@
+"""The query language: user text → syntax tree → Whoosh queries, one per ranking tier.
+
+Syntax: words (all required), ``OR``, ``NOT word`` / ``-word``, ``"exact phrase"``,
+``(groups)``, ``field:word`` for title/author/source/category, and ``prefix*``.
+A tree compiles in two modes: ``words`` matches jieba words only; ``recall`` also lets each
+Chinese run match verbatim inside longer words through the per-character fields. Errors
+name the column where the query went wrong.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from whoosh import query as wq
+
+from .analysis import fold, han_runs, words
+from .schema import HAN_FIELDS, filter_term
+
+MAX_QUERY_CHARS = 1000
+MAX_TERMS = 64
+TEXT_FIELDS = ("title", "body")
+FIELDS = ("title", "author", "source", "category")
+FIELD_BOOSTS = {"title": 2.0, "body": 1.0}
+HAN_BOOST = 0.5  # a verbatim match inside a longer word counts for less than a word
+
+_LEXER = re.compile(r'\s+|(?P<quote>")|(?P<open>\()|(?P<close>\))|(?P<word>[^\s"()]+)')
+_FIELD_RE = re.compile(r"([A-Za-z_]+):(.*)", re.S)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """A word, ``prefix*`` or quoted phrase, optionally restricted to one field."""
+
+    text: str
+    field: str | None = None
+    phrase: bool = False
+    prefix: bool = False
+
+
+@dataclass(frozen=True)
+class Not:
+    child: object
+
+
+@dataclass(frozen=True)
+class And:
+    children: tuple
+
+
+@dataclass(frozen=True)
+class Or:
+    children: tuple
+
+
+class QuerySyntaxError(ValueError):
+    """Raised by the parser; ``Index.search`` turns it into a ``QueryError``."""
+
+
+def parse(text: str):
+    """Parse user query text into a tree of Leaf/Not/And/Or nodes."""
+    if len(text) > MAX_QUERY_CHARS:
+        raise QuerySyntaxError(f"query too long ({len(text)} characters; the limit is {MAX_QUERY_CHARS})")
+    tokens = _lex(_CONTROL.sub(" ", text))
+    parser = _Parser(tokens)
+    tree = parser.expression()
+    if parser.peek() is not None:
+        raise QuerySyntaxError(f"unmatched ')' at column {parser.peek()[1] + 1}: remove it or add a '('")
+    if tree is None:
+        raise QuerySyntaxError("empty query: give at least one word")
+    if not positive_leaves(tree):
+        raise QuerySyntaxError("the query only excludes words: add a word to search for")
+    if len(list(_leaves(tree))) > MAX_TERMS:
+        raise QuerySyntaxError(f"too many terms (the limit is {MAX_TERMS})")
+    return tree
+
+
+def _lex(text: str) -> list[tuple[str, int, str]]:
+    """Split into (kind, column, text) tokens; a quoted phrase is one token."""
+    tokens, pos = [], 0
+    while pos < len(text):
+        match = _LEXER.match(text, pos)
+        if match.group("quote"):
+            end = text.find('"', pos + 1)
+            if end < 0:
+                raise QuerySyntaxError(f'unbalanced quote at column {pos + 1}: add the closing "')
+            tokens.append(("phrase", pos, text[pos + 1:end]))
+            pos = end + 1
+            continue
+        kind = match.lastgroup
+        if kind:
+            tokens.append((kind, pos, match.group()))
+        pos = match.end()
+    return tokens
+
+
+class _Parser:
+    """Recursive descent: expression := and ('OR' and)*; and := unary+; unary := (NOT|-) unary | primary."""
+
+    def __init__(self, tokens):
+        self.tokens = tokens
+        self.i = 0
+
+    def peek(self):
+        return self.tokens[self.i] if self.i < len(self.tokens) else None
+
+    def take(self):
+        token = self.peek()
+        self.i += 1
+        return token
+
+    def expression(self):
+        parts = [self.conjunction()]
+        while self._at_word("OR"):
+            column = self.take()[1]
+            right = self.conjunction()
+            if parts[-1] is None or right is None:
+                raise QuerySyntaxError(f"OR at column {column + 1} needs a term on both sides")
+            parts.append(right)
+        return parts[0] if len(parts) == 1 else Or(tuple(parts))
+
+    def conjunction(self):
+        parts = []
+        while (token := self.peek()) and token[0] != "close" and not self._at_word("OR"):
+            parts.append(self.unary())
+        parts = [p for p in parts if p is not None]
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else And(tuple(parts))
+
+    def unary(self):
+        kind, column, text = self.peek()
+        if kind == "word" and (text == "NOT" or text.startswith("-")):
+            self.take()
+            rest = text[1:] if text != "NOT" else ""
+            if rest:
+                self.tokens.insert(self.i, ("word", column + 1, rest))
+            if self.peek() is None or self.peek()[0] == "close":
+                raise QuerySyntaxError(f"nothing to exclude after '{text}' at column {column + 1}")
+            return Not(self.unary())
+        return self.primary()
+
+    def primary(self):
+        kind, column, text = self.take()
+        if kind == "open":
+            inner = self.expression()
+            if self.peek() is None or self.peek()[0] != "close":
+                raise QuerySyntaxError(f"unbalanced '(' at column {column + 1}: add the closing ')'")
+            self.take()
+            return inner
+        if kind == "phrase":
+            return Leaf(text, phrase=True) if text.strip() else None
+        return self._word(column, text)
+
+    def _word(self, column, text):
+        field = None
+        match = _FIELD_RE.fullmatch(text)
+        if match:
+            field, text = match.group(1).lower(), match.group(2)
+            if field not in FIELDS:
+                raise QuerySyntaxError(
+                    f"unknown field '{match.group(1)}' at column {column + 1} (fields: {', '.join(FIELDS)})")
+            if not text:
+                nxt = self.peek()
+                if nxt is None or nxt[0] != "phrase":
+                    raise QuerySyntaxError(f"nothing after '{field}:' at column {column + 1}")
+                self.take()
+                return Leaf(nxt[2], field=field, phrase=True)
+        if text.endswith("*"):
+            stem = text.rstrip("*")
+            if not stem:
+                raise QuerySyntaxError(f"'*' at column {column + 1} needs at least one character before it")
+            return Leaf(stem, field=field, prefix=True)
+        return Leaf(text, field=field)
+
+    def _at_word(self, word):
+        token = self.peek()
+        return token is not None and token[0] == "word" and token[2] == word
+
+
+def _leaves(tree):
+    if isinstance(tree, Leaf):
+        yield tree
+    elif isinstance(tree, Not):
+        yield from _leaves(tree.child)
+    else:
+        for child in tree.children:
+            yield from _leaves(child)
+
+
+def positive_leaves(tree) -> list[Leaf]:
+    """The leaves not under a NOT: what a result must (or may) contain."""
+    if isinstance(tree, Leaf):
+        return [tree]
+    if isinstance(tree, Not):
+        return []
+    return [leaf for child in tree.children for leaf in positive_leaves(child)]
+
+
+def compile_query(tree, recall: bool = False) -> wq.Query:
+    """The Whoosh query for ``tree``; ``recall`` adds verbatim matches inside words."""
+    if isinstance(tree, Leaf):
+        return leaf_query(tree, recall)
+    if isinstance(tree, Not):
+        return wq.Not(compile_query(tree.child, True))
+    if isinstance(tree, Or):
+        return wq.Or([compile_query(c, recall) for c in tree.children])
+    positives = [compile_query(c, recall) for c in tree.children if not isinstance(c, Not)]
+    negatives = [compile_query(c.child, True) for c in tree.children if isinstance(c, Not)]
+    if not positives:
+        return wq.Not(wq.Or(negatives))
+    query = wq.And(positives) if len(positives) > 1 else positives[0]
+    return wq.AndNot(query, wq.Or(negatives)) if negatives else query
+
+
+def any_word_query(tree) -> wq.Query:
+    """Articles with at least one positive word (excluded words still excluded)."""
+    query = wq.Or([leaf_query(leaf, True) for leaf in positive_leaves(tree)])
+    negatives = [leaf_query(c.child, True) for c in getattr(tree, "children", ()) if isinstance(c, Not)]
+    return wq.AndNot(query, wq.Or(negatives)) if negatives else query
+
+
+def leaf_query(leaf: Leaf, recall: bool) -> wq.Query:
+    """One word, prefix or phrase, over its field or over title and body."""
+    if leaf.field in ("author", "source", "category"):
+        return wq.Term(leaf.field, filter_term(leaf.text))
+    fields = (leaf.field,) if leaf.field else TEXT_FIELDS
+    alternatives = [_word_query(leaf, f) for f in fields]
+    if recall and not leaf.prefix:
+        alternatives += [_han_query(leaf, f) for f in fields]
+    alternatives = [q for q in alternatives if q is not wq.NullQuery]
+    return wq.Or(alternatives) if alternatives else wq.NullQuery
+
+
+def _word_query(leaf: Leaf, field: str) -> wq.Query:
+    boost = FIELD_BOOSTS[field]
+    if leaf.prefix:
+        return wq.Prefix(field, fold(leaf.text), boost=boost)
+    tokens = [w.text for w in words(leaf.text)]
+    if not tokens:
+        return wq.NullQuery
+    if len(tokens) == 1:
+        return wq.Term(field, tokens[0], boost=boost)
+    return wq.Phrase(field, tokens, boost=boost)
+
+
+def _han_query(leaf: Leaf, field: str) -> wq.Query:
+    """Every Han run of the leaf verbatim, plus its other words, in one field."""
+    runs = han_runs(leaf.text)
+    if not runs:
+        return wq.NullQuery
+    han_field = HAN_FIELDS[field]
+    parts = [wq.Term(han_field, run) if len(run) == 1 else wq.Phrase(han_field, list(run)) for run in runs]
+    parts += [wq.Term(field, w.text) for w in words(leaf.text) if not han_runs(w.text)]
+    boost = FIELD_BOOSTS[field] * HAN_BOOST
+    if len(parts) == 1:
+        parts[0].boost = boost
+        return parts[0]
+    return wq.And(parts, boost=boost)

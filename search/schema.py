@@ -1,0 +1,104 @@
+"""The Whoosh schema and the mapping of an Article to an index document.
+
+The schema is pickled into the index, so the classes named here are part of the on-disk
+format: keep their import paths stable. ``document()`` analyses an article completely
+(it is what worker processes run), leaving the writer only to pool finished postings.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+from whoosh import columns, fields
+
+from .analysis import HanCharTokenizer, WordTokenizer, analysis_id, fold, han_chars, words
+
+if TYPE_CHECKING:
+    from .articles import Article
+
+WORD_FIELDS = ("title", "body")
+HAN_FIELDS = {"title": "title_han", "body": "body_han"}
+FILTER_FIELDS = ("source", "author", "category")
+
+
+class Postings(list):
+    """Pre-computed ``(term bytes, freq, weight, encoded value)`` tuples for one field."""
+
+
+class AnalyzedText(fields.TEXT):
+    """TEXT field that also accepts postings analysed in another process.
+
+    ``analysis`` records the analysis settings the index was built with.
+    """
+
+    def __init__(self, tokenizer, chars=False, stored=False):
+        super().__init__(analyzer=tokenizer, phrase=True, chars=chars, stored=stored)
+        self.analysis = analysis_id()
+
+    def index(self, value, **kwargs):
+        if isinstance(value, Postings):
+            return value
+        return super().index(value, **kwargs)
+
+
+def build_schema() -> fields.Schema:
+    """A new schema for the current analysis settings."""
+    return fields.Schema(
+        id=fields.ID(stored=True, unique=True, sortable=True),
+        path=fields.ID(stored=True, sortable=True),
+        stamp=fields.COLUMN(columns.VarBytesColumn()),
+        title=AnalyzedText(WordTokenizer(), chars=True, stored=True),
+        body=AnalyzedText(WordTokenizer(), chars=True, stored=True),
+        title_han=AnalyzedText(HanCharTokenizer()),
+        body_han=AnalyzedText(HanCharTokenizer()),
+        date=fields.NUMERIC(int, bits=64, stored=True, sortable=True),
+        source=fields.ID(sortable=True),
+        author=fields.ID(),
+        category=fields.ID(),
+        meta=fields.STORED(),
+    )
+
+
+def filter_term(value: str) -> str:
+    """How source, author and category values are matched: trimmed, width and case folded."""
+    return fold(value.strip())
+
+
+def _postings(fmt, items, with_chars: bool) -> Postings:
+    """Group Word items into a field format's encoded postings."""
+    grouped = defaultdict(list)
+    for word in items:
+        grouped[word.text].append((word.pos, word.start, word.end) if with_chars else word.pos)
+    return Postings(
+        (term.encode("utf-8"), len(posts), float(len(posts)), fmt.encode(posts))
+        for term, posts in grouped.items()
+    )
+
+
+def document(schema, article: Article, stamp: bytes) -> dict:
+    """The keyword arguments of ``writer.add_document`` for one article, fully analysed."""
+    doc = {
+        "id": article.id,
+        "path": article.path,
+        "stamp": stamp,
+        "date": int(article.date.timestamp()) if article.date else 0,
+        "source": filter_term(article.source) or None,
+        "_stored_source": article.source.strip(),
+        "author": filter_term(article.author) or None,
+        "category": sorted({filter_term(c) for c in article.categories} - {""}),
+        "meta": {
+            "source": article.source,
+            "author": article.author,
+            "categories": list(article.categories),
+            "tags": list(article.tags),
+            "url": article.url,
+        },
+    }
+    for field in WORD_FIELDS:
+        text = getattr(article, field)
+        han_field = HAN_FIELDS[field]
+        doc[field] = _postings(schema[field].format, words(text, index=True), True)
+        doc[han_field] = _postings(schema[han_field].format, han_chars(text), False)
+        doc[f"_stored_{field}"] = text
+    return doc

@@ -1,0 +1,94 @@
+"""HTML and Markdown to plain text."""
+
+import pytest
+
+import search.text
+from search.text import body_to_text, html_to_text, markdown_to_text, normalize_whitespace
+
+
+def test_entities_are_decoded():
+    assert html_to_text("<p>payloads/&#123;host&#125; &amp; &lt;b&gt; &copy;2022</p>") == "payloads/{host} & <b> ©2022"
+
+
+def test_block_elements_end_lines_and_inline_elements_never_split_words():
+    html = "<ul><li>first</li><li>second</li></ul><p>wo<b>r</b><a href='#'>d</a><code>s</code></p><h2>Title</h2>"
+    assert html_to_text(html) == "first\nsecond\nwords\nTitle"
+
+
+def test_br_and_table_cells():
+    html = "<p>a<br>b<br/><br>c</p><table><tr><td>x</td><td>y</td></tr><tr><th>z</th></tr></table>"
+    assert html_to_text(html) == "a\nb\n\nc\nx y\nz"
+
+
+def test_whitespace_between_tags_is_a_space_and_line_breaks_inside_text_are_kept():
+    html = "<div>\n  <span>a</span>\n  <span>b</span>\n</div>\n\n\n<p>one：\n2、two</p>"
+    assert html_to_text(html) == "a b\none：\n2、two"
+
+
+def test_pre_keeps_its_line_breaks():
+    html = "<pre>  ____ \n |___ \\\n\n\n\n  end</pre><p>after</p>"
+    assert html_to_text(html) == "____\n|___ \\\n\nend\nafter"
+
+
+@pytest.mark.parametrize("tag", ["style", "script", "noscript", "template"])
+def test_non_text_elements_are_dropped(tag):
+    assert html_to_text(f"<div>before<{tag}>.x&#123;color:red&#125; drop me</{tag}>after</div>") == "beforeafter"
+
+
+def test_copy_buttons_and_labels_are_dropped():
+    html = (
+        '<pre><code>let a = 1;\n<span class="copy-code-btn">复制代码</span></code></pre>'
+        '<pre><code>b<button class="btn-copy">Copy</button></code></pre><div>复制代码</div><p>复制代码很方便</p>'
+    )
+    assert html_to_text(html) == "let a = 1;\nb\n复制代码很方便"
+
+
+def test_unicode_spaces_are_normalised():
+    assert html_to_text("<p>a\u00a0\u00a0b\u3000c\u2003d\t\te\u200bf</p>") == "a b c d ef"
+
+
+def test_image_only_body_is_empty():
+    assert html_to_text('<div>\n<img src="https://example.com/a.png" referrerpolicy="no-referrer">\n</div>') == ""
+
+
+def test_deep_nesting_does_not_crash():
+    depth = 100_000
+    assert html_to_text("<div>" * depth + "deep text" + "</div>" * depth) == "deep text"
+
+
+def test_recursion_error_falls_back_to_flat_stripping(monkeypatch):
+    def explode(*args, **kwargs):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(search.text, "BeautifulSoup", explode)
+    html = "<style>p&#123;x:1&#125;</style><p>a &amp; b</p><div>c<span>d</span></div>"
+    assert html_to_text(html) == "a & b\ncd"
+
+
+def test_normalize_whitespace():
+    assert normalize_whitespace("  a  b \n\n\n\n  c \t d \n") == "a b\n\nc d"
+
+
+def test_markdown_markup_is_removed():
+    md = (
+        "# Heading #\n\n"
+        "Some **bold**, *em* and _under_ text with snake_case_name.\n\n"
+        "> a [link](https://example.com) and ![alt text](img.png) and `code`\n\n"
+        "- item one\n* item two\n\n"
+        "---\n\n"
+        "```python\nx = 1  # keep *this*\n```\n"
+        "&amp; done"
+    )
+    assert markdown_to_text(md) == (
+        "Heading\n\n"
+        "Some bold, em and under text with snake_case_name.\n\n"
+        "a link and alt text and code\n\n"
+        "item one\nitem two\n\n"
+        "x = 1 # keep *this*\n"
+        "& done"
+    )
+
+
+def test_body_to_text_chooses_html_only_when_there_are_tags():
+    assert body_to_text("**bold** <https://example.com>") == "bold <https://example.com>"
+    assert body_to_text("**bold** <b>tag</b>") == "**bold** tag"
