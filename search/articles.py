@@ -107,13 +107,14 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
                 data = file.read(max_bytes + 1)
                 size = len(data)  # the file may have grown since stat
     except OSError as error:
-        raise ArticleError(path, _os_reason(error)) from None
+        raise ArticleError(path, os_reason(error)) from None
     if size > max_bytes:
         raise ArticleError(path, f"file too large ({_size(size)}; limit {_size(max_bytes)})")
     return data
 
 
-def _os_reason(error: OSError) -> str:
+def os_reason(error: OSError) -> str:
+    """A short, lower-case reason for a failed file operation."""
     if isinstance(error, FileNotFoundError):
         return "not found"
     if isinstance(error, PermissionError):
@@ -242,7 +243,7 @@ def read_jsonl(path: Path) -> Iterator[Article | ArticleError]:
     try:
         file = open(path, "rb")
     except OSError as error:
-        yield ArticleError(path, _os_reason(error))
+        yield ArticleError(path, os_reason(error))
         return
     with file:
         for lineno, line in enumerate(file, start=1):

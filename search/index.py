@@ -71,8 +71,7 @@ class Index:
         ix = self._open_for_writing(rebuild)
         writer = self._writer(ix)
         try:
-            self._update(writer, paths, rebuild, report, progress, workers)
-            expected = writer.doc_count()
+            expected = self._update(writer, paths, rebuild, report, progress, workers)
             writer.commit(mergetype=_clear_merge() if rebuild else None)
         except BaseException:
             writer.cancel()
@@ -80,7 +79,8 @@ class Index:
         self._check_count(expected)
         return report
 
-    def _update(self, writer, paths, rebuild, report, progress, workers):
+    def _update(self, writer, paths, rebuild, report, progress, workers) -> int:
+        """Stage the changes in ``writer``; return how many documents the index will hold."""
         from . import ingest
 
         with _guard(self.path):
@@ -108,6 +108,7 @@ class Index:
             report.removed += len(old_ids - {d["id"] for d in docs})
             if progress:
                 progress(done, len(plan.changed))
+        return len(owners)
 
     def _open_for_writing(self, rebuild: bool):
         from whoosh import index as whoosh_index

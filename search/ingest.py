@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from .articles import Article, find_files, read_article, read_jsonl
+from .articles import Article, find_files, os_reason, read_article, read_jsonl
 from .errors import ArticleError
 from .schema import build_schema, document
 
@@ -57,9 +57,6 @@ def plan(paths: Iterable[str | Path], indexed: dict[str, bytes], exclude: Iterab
          report: IndexReport) -> Plan:
     """Walk ``paths`` and compare each file with the ``indexed`` path → stamp map."""
     roots = [os.path.abspath(p) for p in paths]
-    for root in roots:
-        if not os.path.exists(root):
-            report.skipped.append((root, "not found"))
     changed, seen = [], set()
     for path in find_files(roots, exclude=exclude):
         key = str(path)
@@ -67,7 +64,7 @@ def plan(paths: Iterable[str | Path], indexed: dict[str, bytes], exclude: Iterab
         try:
             current = stamp(path)
         except OSError as error:
-            report.skipped.append((key, error.strerror or str(error)))
+            report.skipped.append((key, os_reason(error)))
             continue
         if indexed.get(key) != current:
             changed.append((path, current))

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from whoosh import query as wq
 
 from .analysis import fold, han_runs, words
-from .schema import HAN_FIELDS, filter_term
+from .schema import FILTER_FIELDS, HAN_FIELDS, filter_term
 
 MAX_QUERY_CHARS = 1000
 MAX_TERMS = 64
@@ -215,15 +215,27 @@ def compile_query(tree, recall: bool = False) -> wq.Query:
 
 
 def any_word_query(tree) -> wq.Query:
-    """Articles with at least one positive word (excluded words still excluded)."""
-    query = wq.Or([leaf_query(leaf, True) for leaf in positive_leaves(tree)])
-    negatives = [leaf_query(c.child, True) for c in getattr(tree, "children", ()) if isinstance(c, Not)]
+    """Articles with at least one of the top-level words.
+
+    Field filters (``source:`` and the like) and exclusions still apply in full.
+    """
+    children = tree.children if isinstance(tree, And) else (tree,)
+    required = [compile_query(c, True) for c in children if _is_filter(c)]
+    negatives = [compile_query(c.child, True) for c in children if isinstance(c, Not)]
+    optional = [leaf_query(leaf, True) for c in children if not _is_filter(c) for leaf in positive_leaves(c)]
+    query = wq.Or(optional)
+    if required:
+        query = wq.And(required + [query])
     return wq.AndNot(query, wq.Or(negatives)) if negatives else query
+
+
+def _is_filter(node) -> bool:
+    return isinstance(node, Leaf) and node.field in FILTER_FIELDS
 
 
 def leaf_query(leaf: Leaf, recall: bool) -> wq.Query:
     """One word, prefix or phrase, over its field or over title and body."""
-    if leaf.field in ("author", "source", "category"):
+    if leaf.field in FILTER_FIELDS:
         return wq.Term(leaf.field, filter_term(leaf.text))
     fields = (leaf.field,) if leaf.field else TEXT_FIELDS
     alternatives = [_word_query(leaf, f) for f in fields]

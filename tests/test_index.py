@@ -1,0 +1,202 @@
+"""The Index facade on the real sample articles: indexing, ranking, recall, filters, sorting,
+snippets, incremental re-indexing and JSON Lines input."""
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from search import Filters, Index, IndexMissingError, QueryError, SearchError
+from search.analysis import fold
+from search.filters import parse_period
+
+SAMPLE = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "sample"
+ALIYUN = "美国又要对阿里云下手？"
+
+pytestmark = pytest.mark.skipif(not SAMPLE.is_dir(), reason="shared sample corpus not available")
+
+
+@pytest.fixture(scope="module")
+def sample_index(tmp_path_factory):
+    path = tmp_path_factory.mktemp("sample-index")
+    with Index(path) as idx:
+        report = idx.add([SAMPLE])
+    with Index(path) as idx:
+        yield idx, report
+
+
+def titles(results):
+    return [hit.title for hit in results]
+
+
+def test_every_sample_file_is_indexed(sample_index):
+    idx, report = sample_index
+    assert (report.added, report.updated, report.removed, report.skipped) == (44, 0, 0, [])
+    stats = idx.stats()
+    assert (stats.documents, stats.files, stats.undated) == (44, 44, 6)
+    assert stats.sources["cnBeta"] == 7
+
+
+def test_word_query_ranks_the_article_about_it_first(sample_index):
+    idx, _ = sample_index
+    assert titles(idx.search("阿里云"))[0] == ALIYUN
+    results = idx.search("阿里云 美国")
+    assert titles(results)[0] == ALIYUN
+    assert results.total == 5
+
+
+def test_quoted_phrase_from_an_article_finds_it(sample_index):
+    idx, _ = sample_index
+    assert titles(idx.search('"数据的跨境传输问题"')) == [ALIYUN]
+    assert titles(idx.search('"传输问题跨境"')) == []
+
+
+@pytest.mark.parametrize("run, title", [
+    ("竞", "江湖寂静"),                       # one character inside 竞争
+    ("里云", ALIYUN),                          # across the words 阿里|云
+    ("转基因蚊", "10亿只转基因蚊子开始释放：后代只有雄性"),
+    ("雄性", "10亿只转基因蚊子开始释放：后代只有雄性"),
+])
+def test_recall_guarantee_any_verbatim_chinese_run_finds_its_article(sample_index, run, title):
+    idx, _ = sample_index
+    results = idx.search(run, limit=50)
+    assert title in titles(results)
+    for hit in results:
+        doc = idx.get(hit.id)
+        assert fold(run) in fold(doc.title + "\n" + doc.body)
+
+
+def test_word_matches_rank_above_matches_inside_words(tmp_path):
+    (tmp_path / "inside.md").write_text("---\ntitle: 标本\n---\n<p>蝴蝶标本很美。</p>", encoding="utf-8")
+    (tmp_path / "word.md").write_text("---\ntitle: 昆虫\n---\n<p>蝶，是一种昆虫。</p>", encoding="utf-8")
+    with Index(tmp_path / "ix") as idx:
+        idx.add([tmp_path])
+        assert titles(idx.search("蝶")) == ["昆虫", "标本"]
+
+
+def test_all_words_rank_before_some_words(sample_index):
+    idx, _ = sample_index
+    results = idx.search("阿里云 光刻机", limit=20)
+    both = [h.title for h in results if {"阿里云", "光刻机"} <= _words_in(idx, h)]
+    assert both == []  # no article has both, so partial matches are shown
+    assert {ALIYUN, "0.768nm堪比两个硅原子！美国造出全球最高分辨率的光刻机"} <= set(titles(results))
+
+
+def _words_in(idx, hit):
+    doc = idx.get(hit.id)
+    return {w for w in ("阿里云", "光刻机") if w in doc.title + doc.body}
+
+
+def test_excluded_word_removes_articles(sample_index):
+    idx, _ = sample_index
+    assert ALIYUN in titles(idx.search("美国", limit=50))
+    assert ALIYUN not in titles(idx.search("美国 -阿里云", limit=50))
+    assert ALIYUN not in titles(idx.search("美国 NOT 阿里", limit=50))
+
+
+def test_field_queries(sample_index):
+    idx, _ = sample_index
+    assert titles(idx.search("title:阿里云")) == [ALIYUN]
+    assert {h.source for h in idx.search("source:cnbeta 微软 苹果")} == {"cnBeta"}
+    assert idx.search("category:编程").total == 10
+
+
+def test_filters_by_source_category_and_period(sample_index):
+    idx, _ = sample_index
+    assert titles(idx.search("美国", filters=Filters(source="虎嗅"))) == [ALIYUN]
+    january = Filters(since=parse_period("2022-01"), until=parse_period("2022-01", end=True))
+    assert titles(idx.search("美国", filters=january)) == [ALIYUN]
+    hits = idx.search("的", limit=50, filters=Filters(category="开源中国")).hits
+    assert hits and all("开源中国" in h.categories for h in hits)
+    assert idx.search("美国", filters=Filters(until=parse_period("2016"))).hits == []
+
+
+def test_date_sort_is_newest_first_with_undated_last(sample_index):
+    idx, _ = sample_index
+    hits = idx.search("的", limit=50, sort="date").hits
+    dated = [h.date for h in hits if h.date]
+    assert dated == sorted(dated, reverse=True)
+    assert [h.date for h in hits[len(dated):]] == [None] * (len(hits) - len(dated))
+    assert len(hits) - len(dated) == 4
+
+
+def test_snippet_highlights_point_at_the_query_words(sample_index):
+    idx, _ = sample_index
+    hit = idx.search("阿里云 商务部")[0]
+    marked = {hit.snippet[s:e] for s, e in hit.highlights}
+    assert marked == {"阿里云", "商务部"}
+    assert [hit.title[s:e] for s, e in hit.title_highlights] == ["阿里云"]
+
+
+def test_latin_words_highlight_by_their_indexed_offsets(sample_index):
+    idx, _ = sample_index
+    hit = idx.search("excel")[0]
+    assert {hit.snippet[s:e].lower() for s, e in hit.highlights} == {"excel"}
+
+
+def test_pages_continue_the_ranking(sample_index):
+    idx, _ = sample_index
+    first, second = idx.search("的", limit=5), idx.search("的", limit=5, page=2)
+    everything = idx.search("的", limit=10)
+    assert titles(first) + titles(second) == titles(everything)
+    assert [h.rank for h in second] == [6, 7, 8, 9, 10]
+
+
+def test_get_returns_the_stored_article(sample_index):
+    idx, _ = sample_index
+    doc = idx.get(str(SAMPLE / f"{ALIYUN}.md"))
+    assert (doc.title, doc.source, doc.author) == (ALIYUN, "虎嗅", "虎嗅")
+    assert "阿里云" in doc.body
+    with pytest.raises(SearchError, match="no article with id 'nope'"):
+        idx.get("nope")
+
+
+def test_bad_queries_raise_query_error(sample_index):
+    idx, _ = sample_index
+    with pytest.raises(QueryError, match='bad query: unbalanced quote at column 1'):
+        idx.search('"阿里云')
+
+
+def test_missing_index_says_how_to_build_one(tmp_path):
+    with pytest.raises(IndexMissingError) as error:
+        Index(tmp_path / "none").search("阿里云")
+    assert str(error.value) == f"no index at {tmp_path / 'none'}: run `search index PATH...` first"
+
+
+def test_reindex_handles_unchanged_changed_deleted_and_new_files(tmp_path):
+    posts = tmp_path / "posts"
+    posts.mkdir()
+    names = sorted(p.name for p in SAMPLE.glob("*.md"))[:5]
+    for name in names:
+        shutil.copy(SAMPLE / name, posts / name)
+    with Index(tmp_path / "ix") as idx:
+        first = idx.add([posts])
+        assert (first.added, first.unchanged) == (5, 0)
+        again = idx.add([posts])
+        assert (again.added, again.updated, again.unchanged, again.removed) == (0, 0, 5, 0)
+
+        changed = posts / names[0]
+        changed.write_text(changed.read_text(encoding="utf-8") + "\n<p>独一无二的补充段落</p>", encoding="utf-8")
+        os.utime(changed, ns=(changed.stat().st_atime_ns, changed.stat().st_mtime_ns + 10**9))
+        (posts / names[1]).unlink()
+        shutil.copy(SAMPLE / f"{ALIYUN}.md", posts / "new.md")
+        update = idx.add([posts])
+        assert (update.added, update.updated, update.unchanged, update.removed) == (1, 1, 3, 1)
+        assert [h.path for h in idx.search("独一无二的补充段落")] == [str(changed)]
+        assert idx.stats().documents == 5
+
+
+def test_jsonl_records_are_documents_keyed_by_their_id(tmp_path):
+    records = [{"id": "a1", "title": "商标法第十六条", "text": "商标中有商品的地理标志"},
+               {"id": "a2", "title": "", "text": "<p>专利权的期限为二十年</p>", "date": "2022-01-21"},
+               {"title": "no id"}]
+    export = tmp_path / "corpus.jsonl"
+    export.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records), encoding="utf-8")
+    with Index(tmp_path / "ix") as idx:
+        report = idx.add([export])
+        assert report.added == 2
+        assert [reason for _, reason in report.skipped] == ['missing or empty "id" (a string or a number)']
+        assert [h.id for h in idx.search("专利权")] == ["a2"]
+        assert idx.search("地理标志")[0].title == "商标法第十六条"
