@@ -64,51 +64,25 @@ class Index:
         ``progress(done, total)`` is called as files are analysed. Nothing is visible to
         searchers until the single commit at the end; an exception leaves the index as it was.
         """
-        from .ingest import IndexReport
+        from .ingest import IndexReport, Update, plan
 
         self.close()
         report = IndexReport()
         ix = self._open_for_writing(rebuild)
         writer = self._writer(ix)
         try:
-            expected = self._update(writer, paths, rebuild, report, progress, workers)
-            writer.commit(mergetype=_clear_merge() if rebuild else None)
+            with _guard(self.path):
+                docs_by_path = {} if rebuild else _docs_by_path(writer.reader())
+            stamps = {path: stamp for path, (stamp, _) in docs_by_path.items()}
+            changes = plan(paths, stamps, exclude=[self.path], report=report)
+            update = Update(writer, docs_by_path, report, progress)
+            segments = update.run(changes, ix, workers)
+            writer.commit_with(segments, mergetype=_clear_merge() if rebuild else None)
         except BaseException:
             writer.cancel()
             raise
-        self._check_count(expected)
+        self._check_count(len(update.owners))
         return report
-
-    def _update(self, writer, paths, rebuild, report, progress, workers) -> int:
-        """Stage the changes in ``writer``; return how many documents the index will hold."""
-        from . import ingest
-
-        with _guard(self.path):
-            docs_by_path = {} if rebuild else _docs_by_path(writer.reader())
-        stamps = {path: stamp for path, (stamp, _) in docs_by_path.items()}
-        plan = ingest.plan(paths, stamps, exclude=[self.path], report=report)
-        owners = {doc_id: path for path, (_, ids) in docs_by_path.items() for doc_id in ids}
-        for path in plan.stale_paths:
-            report.removed += len(docs_by_path[path][1])
-            _forget(writer, path, docs_by_path, owners)
-        report.unchanged = sum(len(docs_by_path[p][1]) for p in plan.unchanged_paths)
-        for done, (path, docs, errors) in enumerate(ingest.analyse(plan.changed, workers), 1):
-            old_ids = _forget(writer, path, docs_by_path, owners)
-            report.skipped += errors
-            for doc in docs:
-                if doc["id"] in owners:
-                    report.skipped.append((path, f"duplicate id {doc['id']!r} (already in {owners[doc['id']]})"))
-                    continue
-                owners[doc["id"]] = path
-                writer.add_document(**doc)
-                if doc["id"] in old_ids:
-                    report.updated += 1
-                else:
-                    report.added += 1
-            report.removed += len(old_ids - {d["id"] for d in docs})
-            if progress:
-                progress(done, len(plan.changed))
-        return len(owners)
 
     def _open_for_writing(self, rebuild: bool):
         from whoosh import index as whoosh_index
@@ -125,8 +99,10 @@ class Index:
     def _writer(self, ix):
         from whoosh.index import LockError
 
+        from .writer import POOL_MB, FastSegmentWriter
+
         try:
-            return ix.writer(timeout=LOCK_TIMEOUT, limitmb=256)
+            return FastSegmentWriter(ix, timeout=LOCK_TIMEOUT, limitmb=POOL_MB)
         except LockError:
             raise IndexBusyError(f"another process is writing to the index at {self.path}; "
                                  "wait for it to finish and try again") from None
@@ -235,6 +211,9 @@ class Index:
     def stats(self) -> IndexStats:
         """Document count, date range, sources and size on disk."""
         reader = self._reader_searcher().reader()
+        if not reader.doc_count_all():
+            return IndexStats(path=str(self.path), documents=0, files=0, undated=0, oldest=None,
+                              newest=None, analysis=analysis_id())
         with _guard(self.path):
             live = [n for n in range(reader.doc_count_all()) if not reader.is_deleted(n)]
             dates = reader.column_reader("date")
@@ -273,17 +252,6 @@ def _docs_by_path(reader) -> dict[str, tuple[bytes, set[str]]]:
         path = _text(paths[n])
         result.setdefault(path, (stamps[n], set()))[1].add(_text(ids[n]))
     return result
-
-
-def _forget(writer, path: str, docs_by_path, owners) -> set[str]:
-    """Delete a file's documents; return their ids."""
-    if path not in docs_by_path:
-        return set()
-    writer.delete_by_term("path", path)
-    _, ids = docs_by_path.pop(path)
-    for doc_id in ids:
-        owners.pop(doc_id, None)
-    return ids
 
 
 def _text(value) -> str:

@@ -1,16 +1,14 @@
 """Turning files into analysed index documents, in parallel, with a report of what happened.
 
 ``plan()`` compares the files under the given paths with what the index already holds (by
-size and modification time) and decides what to add, replace and remove. ``analyse()`` reads,
-parses and segments the work in worker processes and hands finished documents back in order,
-never holding more than a bounded number in memory.
+size and modification time) and decides what to add, replace and remove. ``Update`` stages
+those changes in the index writer, reading and segmenting files in parallel worker processes
+that write segments of their own, and counts the outcome of every file in an ``IndexReport``.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -18,9 +16,9 @@ from typing import Iterable, Iterator
 from .articles import Article, find_files, os_reason, read_article, read_jsonl
 from .errors import ArticleError
 from .schema import build_schema, document
+from .writer import SegmentWorkers
 
-PARALLEL_MIN_FILES = 200  # below this, forking workers costs more than it saves
-IN_FLIGHT = 256  # work items handed to workers but not yet written
+PARALLEL_MIN_FILES = 200  # files per worker below which forking costs more than it saves
 
 
 @dataclass
@@ -78,38 +76,92 @@ def _under(path: str, roots: list[str]) -> bool:
     return any(path == root or path.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
 
 
-def analyse(changed: list[tuple[Path, bytes]], workers: int | None = None) -> Iterator[tuple[str, list, list]]:
-    """Yield (path, documents, errors) for each changed file, in order.
+class Update:
+    """One indexing run's changes, staged in a locked writer and counted in a report.
 
-    Files are read and segmented by ``workers`` forked processes (default: one per core) once
-    there are enough of them; a semaphore keeps at most ``IN_FLIGHT`` results waiting.
+    Files go to parallel segment workers when there are enough of them; JSON Lines exports
+    stay in this process, where record ids are checked for duplicates before they are added.
     """
-    workers = workers or os.cpu_count() or 1
-    if workers < 2 or len(changed) < PARALLEL_MIN_FILES or "fork" not in multiprocessing.get_all_start_methods():
-        yield from map(_analyse_file, changed)
-        return
-    slots = threading.BoundedSemaphore(IN_FLIGHT)
 
-    def feed():
-        for item in changed:
-            slots.acquire()
-            yield item
+    def __init__(self, writer, docs_by_path: dict[str, tuple[bytes, set[str]]], report: IndexReport,
+                 progress=None):
+        self.writer = writer
+        self.docs_by_path = docs_by_path
+        self.owners = {doc_id: path for path, (_, ids) in docs_by_path.items() for doc_id in ids}
+        self.report = report
+        self.progress = progress
+        self.replaced: dict[str, set[str]] = {}
+        self.done = self.total = 0
 
-    with multiprocessing.get_context("fork").Pool(workers, initializer=_init_worker) as pool:
-        for result in pool.imap(_analyse_file, feed(), chunksize=8):
-            slots.release()
-            yield result
+    def run(self, plan: Plan, ix, workers: int | None) -> list:
+        """Stage every change of ``plan``; return the segments written by workers."""
+        for path in plan.stale_paths:
+            self.report.removed += len(self.forget(path))
+        self.report.unchanged = sum(len(self.docs_by_path[p][1]) for p in plan.unchanged_paths)
+        self.total = len(plan.changed)
+        files = [item for item in plan.changed if item[0].suffix.lower() != ".jsonl"]
+        count = min(workers or os.cpu_count() or 1, len(files) // PARALLEL_MIN_FILES)
+        pool = SegmentWorkers(ix, count, analyse_file) if count > 1 else None
+        try:
+            for item in plan.changed:
+                self.replaced[str(item[0])] = self.forget(str(item[0]))
+                if pool and item in files:
+                    self.record_all(pool.submit(item))
+                else:
+                    self.add(*analyse_file(item))
+            if not pool:
+                return []
+            reports, segments = pool.finish()
+            self.record_all(reports)
+            return segments
+        except BaseException:
+            if pool:
+                pool.terminate()
+            raise
+
+    def forget(self, path: str) -> set[str]:
+        """Delete the documents of a file; return their ids."""
+        if path not in self.docs_by_path:
+            return set()
+        self.writer.delete_by_term("path", path)
+        _, ids = self.docs_by_path.pop(path)
+        for doc_id in ids:
+            self.owners.pop(doc_id, None)
+        return ids
+
+    def add(self, key: str, docs: list[dict], errors: list) -> None:
+        """Add documents analysed in this process, refusing ids another file owns."""
+        added = []
+        for doc in docs:
+            if doc["id"] in self.owners:
+                errors.append((key, f"duplicate id {doc['id']!r} (already in {self.owners[doc['id']]})"))
+                continue
+            self.writer.add_document(**doc)
+            self.owners[doc["id"]] = key
+            added.append(doc["id"])
+        self.record(key, added, errors)
+
+    def record_all(self, reports) -> None:
+        for key, ids, errors in reports:
+            self.owners.update(dict.fromkeys(ids, key))
+            self.record(key, ids, errors)
+
+    def record(self, key: str, ids: list[str], errors: list) -> None:
+        """Count one file's outcome against the documents it had before."""
+        old = self.replaced.pop(key, set())
+        self.report.skipped += errors
+        self.report.updated += sum(1 for i in ids if i in old)
+        self.report.added += sum(1 for i in ids if i not in old)
+        self.report.removed += len(old - set(ids))
+        self.done += 1
+        if self.progress:
+            self.progress(self.done, self.total)
 
 
 _SCHEMA = None
 
 
-def _init_worker():
-    global _SCHEMA
-    _SCHEMA = build_schema()
-
-
-def _analyse_file(item: tuple[Path, bytes]) -> tuple[str, list, list]:
+def analyse_file(item: tuple[Path, bytes]) -> tuple[str, list, list]:
     """Read and analyse one file (JSON Lines: every record); errors are returned, not raised."""
     global _SCHEMA
     _SCHEMA = _SCHEMA or build_schema()

@@ -200,3 +200,19 @@ def test_jsonl_records_are_documents_keyed_by_their_id(tmp_path):
         assert [reason for _, reason in report.skipped] == ['missing or empty "id" (a string or a number)']
         assert [h.id for h in idx.search("专利权")] == ["a2"]
         assert idx.search("地理标志")[0].title == "商标法第十六条"
+
+
+def test_parallel_workers_build_the_same_index_as_one_process(tmp_path, monkeypatch):
+    from search import ingest
+
+    monkeypatch.setattr(ingest, "PARALLEL_MIN_FILES", 10)
+    with Index(tmp_path / "serial") as serial, Index(tmp_path / "parallel") as parallel:
+        assert serial.add([SAMPLE], workers=1).added == 44
+        report = parallel.add([SAMPLE], workers=2)
+        assert (report.added, report.skipped) == (44, [])
+        assert len([f for f in os.listdir(tmp_path / "parallel") if f.endswith(".seg")]) == 2
+        for query in ("阿里云 美国", '"数据的跨境传输问题"', "竞", "的"):
+            expected = [(h.id, h.score, h.snippet) for h in serial.search(query, limit=50)]
+            assert [(h.id, h.score, h.snippet) for h in parallel.search(query, limit=50)] == expected
+        changed = parallel.add([SAMPLE], workers=2)
+        assert (changed.added, changed.unchanged) == (0, 44)

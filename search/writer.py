@@ -1,0 +1,145 @@
+"""Writing to the Whoosh index: one locked writer, optionally fed by parallel segment workers.
+
+Whoosh 2.7.4 writes postings in one process. Here each worker process reads, analyses and
+writes its own new segment; the locked main writer applies deletions and commits all new
+segments in one table-of-contents write, so a run is still atomic. Unlike Whoosh's own
+``MpWriter`` (which drops a worker's segment that arrives after a one-second timeout), a
+segment is never lost: a missing worker result is an error, and the caller checks the
+document count after the commit. Uses a few private ``SegmentWriter`` methods: Whoosh is
+pinned to exactly 2.7.4.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import queue as queues
+
+from whoosh.writing import SegmentWriter
+
+from .errors import SearchError
+
+POOL_MB = 256  # posting pool of each writer before it spills sorted runs to disk
+
+
+class FastSegmentWriter(SegmentWriter):
+    """A ``SegmentWriter`` that reads each document's field length once per field,
+    not once per posting (a third of the flush time in 2.7.4)."""
+
+    def _flush_segment(self):
+        self.perdocwriter.close()
+        lengths = _CachedLengths(self.per_document_reader())
+        try:
+            self.fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
+            self.fieldwriter.close()
+        finally:
+            lengths.close()
+
+    def new_segment(self):
+        """Finish this writer's documents as a segment (None if it has none)."""
+        if not self._added:
+            self._close_segment()
+            return None
+        return self._finalize_segment()
+
+    def commit_with(self, segments, mergetype=None) -> None:
+        """Commit this writer's changes together with segments written by workers."""
+        final = self._merge_segments(mergetype, False, True) + [s for s in segments if s]
+        own = self.new_segment()
+        self._commit_toc(final + ([own] if own else []))
+        self._finish()
+
+
+class _CachedLengths:
+    def __init__(self, reader):
+        self._reader = reader
+        self._lengths: dict[str, list[int]] = {}
+
+    def doc_field_length(self, docnum, fieldname, default=0):
+        lengths = self._lengths.get(fieldname)
+        if lengths is None:
+            read = self._reader.doc_field_length
+            lengths = [read(n, fieldname, default) for n in range(self._reader.doc_count_all())]
+            self._lengths[fieldname] = lengths
+        return lengths[docnum]
+
+    def close(self):
+        self._reader.close()
+
+
+class SegmentWorkers:
+    """Forked processes that each turn work items into documents of their own new segment.
+
+    ``analyse(item) -> (key, documents, errors)`` runs in the workers. Items go in with
+    ``submit`` (blocking when the workers are busy, so memory stays bounded); per-item
+    reports come back from ``reports``; ``finish`` returns the segments.
+    """
+
+    def __init__(self, ix, count: int, analyse):
+        context = multiprocessing.get_context("fork")
+        self._tasks = context.Queue(maxsize=count * 16)
+        self._results = context.Queue()
+        self._processes = [context.Process(target=_work, args=(ix, analyse, self._tasks, self._results),
+                                           daemon=True) for _ in range(count)]
+        for process in self._processes:
+            process.start()
+        self._segments: list = []
+
+    def submit(self, item) -> list:
+        """Queue one item; return the reports that arrived meanwhile."""
+        while True:
+            try:
+                self._tasks.put(item, timeout=0.5)
+                return self.reports(block=False)
+            except queues.Full:
+                self._check_alive()
+
+    def reports(self, block: bool) -> list:
+        """Per-item (key, ids, errors) reports; with ``block``, wait for every worker to finish."""
+        done = []
+        while True:
+            try:
+                kind, payload = self._results.get(timeout=0.5 if block else 0)
+            except queues.Empty:
+                if not block or len(self._segments) == len(self._processes):
+                    return done
+                self._check_alive()
+                continue
+            if kind == "segment":
+                self._segments.append(payload)
+            else:
+                done.append(payload)
+
+    def finish(self) -> tuple[list, list]:
+        """Tell the workers to stop; return (last reports, their segments)."""
+        for _ in self._processes:
+            self._tasks.put(None)
+        last = self.reports(block=True)
+        for process in self._processes:
+            process.join()
+        return last, self._segments
+
+    def terminate(self) -> None:
+        for process in self._processes:
+            if process.is_alive():
+                process.terminate()
+            process.join()
+
+    def _check_alive(self):
+        for process in self._processes:
+            if process.exitcode not in (None, 0):
+                raise SearchError(f"an indexing worker died (exit code {process.exitcode}); "
+                                  "the index is unchanged")
+
+
+def _work(ix, analyse, tasks, results):
+    writer = FastSegmentWriter(ix, _lk=False, limitmb=POOL_MB)
+    try:
+        while (item := tasks.get()) is not None:
+            key, docs, errors = analyse(item)
+            for doc in docs:
+                writer.add_document(**doc)
+            results.put(("report", (key, [d["id"] for d in docs], errors)))
+        results.put(("segment", writer.new_segment()))
+    except BaseException:
+        writer.cancel()
+        raise
