@@ -99,13 +99,13 @@ class Update:
             self.report.removed += len(self.forget(path))
         self.report.unchanged = sum(len(self.docs_by_path[p][1]) for p in plan.unchanged_paths)
         self.total = len(plan.changed)
-        files = [item for item in plan.changed if item[0].suffix.lower() != ".jsonl"]
-        count = min(workers or os.cpu_count() or 1, len(files) // PARALLEL_MIN_FILES)
+        files = sum(1 for path, _ in plan.changed if not _is_export(path))
+        count = min(workers or os.cpu_count() or 1, files // PARALLEL_MIN_FILES)
         pool = SegmentWorkers(ix, count, analyse_file) if count > 1 else None
         try:
             for item in plan.changed:
                 self.replaced[str(item[0])] = self.forget(str(item[0]))
-                if pool and item in files:
+                if pool and not _is_export(item[0]):
                     self.record_all(pool.submit(item))
                 else:
                     self.add(*analyse_file(item))
@@ -167,7 +167,7 @@ def analyse_file(item: tuple[Path, bytes]) -> tuple[str, list, list]:
     _SCHEMA = _SCHEMA or build_schema()
     path, version = item
     articles: Iterable[Article | ArticleError]
-    if path.suffix.lower() == ".jsonl":
+    if _is_export(path):
         articles = read_jsonl(path)
     else:
         articles = [_read(path)]
@@ -178,6 +178,10 @@ def analyse_file(item: tuple[Path, bytes]) -> tuple[str, list, list]:
         else:
             docs.append(document(_SCHEMA, article, version))
     return str(path), docs, errors
+
+
+def _is_export(path: Path) -> bool:
+    return path.suffix.lower() == ".jsonl"
 
 
 def _read(path: Path) -> Article | ArticleError:

@@ -3,7 +3,8 @@
 Syntax: words (all required), ``OR``, ``NOT word`` / ``-word``, ``"exact phrase"``,
 ``(groups)``, ``field:word`` for title/author/source/category, and ``prefix*``.
 A tree compiles in two modes: ``words`` matches jieba words only; ``recall`` also lets each
-Chinese run match verbatim inside longer words through the per-character fields. Errors
+Chinese run match verbatim inside longer words through the per-character fields. Excluded
+words are matched as words, which keeps exclusion cheap on common characters. Errors
 name the column where the query went wrong.
 """
 
@@ -203,11 +204,11 @@ def compile_query(tree, recall: bool = False) -> wq.Query:
     if isinstance(tree, Leaf):
         return leaf_query(tree, recall)
     if isinstance(tree, Not):
-        return wq.Not(compile_query(tree.child, True))
+        return wq.Not(compile_query(tree.child))
     if isinstance(tree, Or):
         return wq.Or([compile_query(c, recall) for c in tree.children])
     positives = [compile_query(c, recall) for c in tree.children if not isinstance(c, Not)]
-    negatives = [compile_query(c.child, True) for c in tree.children if isinstance(c, Not)]
+    negatives = [compile_query(c.child) for c in tree.children if isinstance(c, Not)]
     if not positives:
         return wq.Not(wq.Or(negatives))
     query = wq.And(positives) if len(positives) > 1 else positives[0]
@@ -215,14 +216,14 @@ def compile_query(tree, recall: bool = False) -> wq.Query:
 
 
 def any_word_query(tree) -> wq.Query:
-    """Articles with at least one of the top-level words.
+    """Articles with at least one of the top-level words (as words).
 
     Field filters (``source:`` and the like) and exclusions still apply in full.
     """
     children = tree.children if isinstance(tree, And) else (tree,)
-    required = [compile_query(c, True) for c in children if _is_filter(c)]
-    negatives = [compile_query(c.child, True) for c in children if isinstance(c, Not)]
-    optional = [leaf_query(leaf, True) for c in children if not _is_filter(c) for leaf in positive_leaves(c)]
+    required = [compile_query(c) for c in children if _is_filter(c)]
+    negatives = [compile_query(c.child) for c in children if isinstance(c, Not)]
+    optional = [leaf_query(leaf, False) for c in children if not _is_filter(c) for leaf in positive_leaves(c)]
     query = wq.Or(optional)
     if required:
         query = wq.And(required + [query])
