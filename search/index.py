@@ -79,7 +79,11 @@ class Index:
             segments = update.run(changes, ix, workers)
             writer.commit_with(segments, mergetype=_clear_merge() if rebuild else None)
         except BaseException:
-            writer.cancel()
+            try:
+                writer.cancel()
+            except Exception:  # e.g. a dying worker removed the shared temp folder: keep the first error
+                if writer.writelock is not None and writer.writelock.fd is not None:
+                    writer.writelock.release()
             raise
         self._check_count(len(update.owners))
         return report
@@ -87,22 +91,39 @@ class Index:
     def _open_for_writing(self, rebuild: bool):
         from whoosh import index as whoosh_index
 
-        self.path.mkdir(parents=True, exist_ok=True)
-        if whoosh_index.exists_in(str(self.path)):
+        from whoosh.filedb.filestore import FileStorage
+        from whoosh.util.filelock import try_for
+
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise SearchError(f"cannot create the index directory {self.path}: "
+                              f"{error.strerror or error}") from None
+        try:
+            return self._open()
+        except IndexMissingError:
+            pass
+        except IndexMismatchError:  # incompatible, or so damaged that even the TOC is unreadable
+            if not rebuild:
+                raise
+        # Creating deletes every TOC: never do it under a live writer, so hold the write lock.
+        with _guard(self.path):
+            lock = FileStorage(str(self.path)).lock("MAIN_WRITELOCK")
+            if not try_for(lock.acquire, timeout=LOCK_TIMEOUT):
+                raise IndexBusyError(f"another process is writing to the index at {self.path}; "
+                                     "wait for it to finish and try again")
             try:
-                return self._open()
-            except IndexMismatchError:
-                if not rebuild:
-                    raise
-        return whoosh_index.create_in(str(self.path), build_schema())
+                return whoosh_index.create_in(str(self.path), build_schema())
+            finally:
+                lock.release()
 
     def _writer(self, ix):
         from whoosh.index import LockError
 
-        from .writer import POOL_MB, FastSegmentWriter
+        from .writer import FastSegmentWriter
 
         try:
-            return FastSegmentWriter(ix, timeout=LOCK_TIMEOUT, limitmb=POOL_MB)
+            return FastSegmentWriter(ix, timeout=LOCK_TIMEOUT)
         except LockError:
             raise IndexBusyError(f"another process is writing to the index at {self.path}; "
                                  "wait for it to finish and try again") from None
@@ -121,11 +142,17 @@ class Index:
 
         if self._ix is not None:
             return self._ix
-        if not self.path.is_dir() or not whoosh_index.exists_in(str(self.path)):
-            raise IndexMissingError(f"no index at {self.path}: run `search index PATH...` first")
+        missing = IndexMissingError(f"no index at {self.path}: run `search index PATH...` first")
+        if not self.path.is_dir():
+            raise missing
+        # One guarded read of the TOC (``exists_in`` would read it unguarded, and twice).
         with _guard(self.path, unpickling=True):
-            ix = whoosh_index.open_dir(str(self.path))
-        built_with = getattr(ix.schema["body"], "analysis", None) if "body" in ix.schema else None
+            try:
+                ix = whoosh_index.open_dir(str(self.path))
+            except whoosh_index.EmptyIndexError:
+                raise missing from None
+            schema = ix.schema
+        built_with = getattr(schema["body"], "analysis", None) if "body" in schema else None
         if built_with != analysis_id():
             raise IndexMismatchError(f"the index at {self.path} was built with analysis {built_with}, "
                                      f"this version uses {analysis_id()}; {REBUILD_HINT}")
@@ -301,16 +328,20 @@ class _Marks:
 def _guard(path, unpickling: bool = False):
     """Turn the errors of a damaged index into one clear message.
 
-    Reading the table of contents unpickles the schema, which fails in more ways.
+    Reading the table of contents unpickles the schema: garbage there can raise almost
+    anything, so while unpickling every ``Exception`` means damage. Whoosh's own
+    ``whoosh.index.IndexError`` (not the builtin) reports a TOC it cannot make sense of.
     """
     import pickle
     import struct
     import zlib
 
+    from whoosh.index import IndexError as WhooshIndexError
+
     damage = (OSError, EOFError, ValueError, KeyError, IndexError, struct.error, zlib.error,
-              pickle.UnpicklingError)
+              pickle.UnpicklingError, WhooshIndexError)
     if unpickling:
-        damage += (AttributeError, ImportError, TypeError)
+        damage = (Exception,)
     try:
         yield
     except SearchError:
