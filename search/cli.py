@@ -37,6 +37,14 @@ class SearchGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("Interrupted: the index is as it was before this run.", err=True)
             ctx.exit(130)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as error:  # a bug: still one line (SEARCH_DEBUG=1 shows the traceback)
+            if os.environ.get("SEARCH_DEBUG"):
+                raise
+            click.echo(f"Error: internal error ({type(error).__name__}: {error}); please report it "
+                       "(SEARCH_DEBUG=1 shows the traceback)", err=True)
+            ctx.exit(2)
 
 
 def index_dir_option(command):

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 DEFAULT_INDEX_DIR = "index_data"
 INDEX_DIR_ENV = "SEARCH_INDEX_DIR"
 LOCK_TIMEOUT = 5.0
+OPEN_ATTEMPTS = 3
 REBUILD_HINT = "run `search index --rebuild PATH...` to rebuild it"
 
 
@@ -163,8 +164,16 @@ class Index:
         if self._searcher is None:
             from whoosh.scoring import BM25F
 
-            with _guard(self.path):
-                self._searcher = self._open().searcher(weighting=BM25F())
+            for attempt in range(OPEN_ATTEMPTS):
+                try:
+                    with _guard(self.path):
+                        self._searcher = self._open().searcher(weighting=BM25F())
+                    break
+                except IndexMismatchError as error:
+                    # A commit can delete the files of the table of contents just read: read again.
+                    if not isinstance(error.__cause__, FileNotFoundError) or attempt == OPEN_ATTEMPTS - 1:
+                        raise
+                    self._ix = None
         return self._searcher
 
     def search(self, text: str, limit: int = 10, page: int = 1, filters: Filters | None = None,

@@ -11,10 +11,14 @@ pinned to exactly 2.7.4.
 
 from __future__ import annotations
 
+import ctypes
 import itertools
 import marshal
 import multiprocessing
+import os
 import queue as queues
+import signal
+import sys
 
 from whoosh.writing import PostingPool, SegmentWriter
 
@@ -22,6 +26,7 @@ from .errors import SearchError
 
 POOL_MB = 256  # posting pool of each writer before it spills sorted runs to disk
 RUN_CHUNK = 20_000  # postings per marshal record in a spilled run
+_PR_SET_PDEATHSIG = 1
 
 
 class FastPostingPool(PostingPool):
@@ -109,8 +114,8 @@ class SegmentWorkers:
         context = multiprocessing.get_context("fork")
         self._tasks = context.Queue(maxsize=count * 16)
         self._results = context.Queue()
-        self._processes = [context.Process(target=_work, args=(ix, analyse, self._tasks, self._results),
-                                           daemon=True) for _ in range(count)]
+        args = (ix, analyse, self._tasks, self._results, os.getpid())
+        self._processes = [context.Process(target=_work, args=args, daemon=True) for _ in range(count)]
         for process in self._processes:
             process.start()
         self._segments: list = []
@@ -162,15 +167,27 @@ class SegmentWorkers:
                                   "the index is unchanged")
 
 
-def _work(ix, analyse, tasks, results):
+def _work(ix, analyse, tasks, results, parent: int):
+    _follow_parent(parent)
     writer = FastSegmentWriter(ix, _lk=False)
-    try:
-        while (item := tasks.get()) is not None:
-            key, docs, errors = analyse(item)
-            for doc in docs:
-                writer.add_document(**doc)
-            results.put(("report", (key, [d["id"] for d in docs], errors)))
-        results.put(("segment", writer.new_segment()))
-    except BaseException:
-        writer.cancel()
-        raise
+    while (item := tasks.get()) is not None:
+        key, docs, errors = analyse(item)
+        for doc in docs:
+            writer.add_document(**doc)
+        results.put(("report", (key, [d["id"] for d in docs], errors)))
+    results.put(("segment", writer.new_segment()))
+    # On failure the worker just dies: writer.cancel() would delete the temporary folder it
+    # shares with the main writer, and the next commit removes an unfinished segment's files.
+
+
+def _follow_parent(parent: int):
+    """Leave Ctrl-C to the main process (which stops the workers) and die with it, so an
+    orphaned worker never lingers holding the inherited index lock."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
