@@ -1,0 +1,1 @@
+"""Benchmarks of the search engine; see benchmarks/README.md."""
