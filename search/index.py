@@ -19,7 +19,8 @@ from .errors import (IndexBusyError, IndexMismatchError, IndexMissingError, Quer
                      SearchError)
 from .filters import Filters
 from .highlight import find_verbatim, make_snippet
-from .query import QuerySyntaxError, any_word_query, compile_query, parse, positive_leaves
+from .query import (QuerySyntaxError, best_match_query, compile_query, parse, positive_leaves,
+                    loose_word_count)
 from .results import Document, Hit, IndexStats, SearchResults
 from .schema import WORD_FIELDS, build_schema
 
@@ -200,7 +201,7 @@ class Index:
         """(docnum, score) pairs in rank order, at least ``needed`` if that many match."""
         filter_query = filters.query() if filters else None
         if sort == "date":
-            for query in (compile_query(tree, recall=True), any_word_query(tree)):
+            for query in (compile_query(tree, recall=True), best_match_query(tree)):
                 results = searcher.search(query, limit=needed, filter=filter_query,
                                           sortedby="date", reverse=True)
                 if not results.is_empty():
@@ -299,11 +300,13 @@ def _date(timestamp) -> datetime | None:
 
 
 def _tiers(tree):
-    """Ranking tiers: all words as words; all words, verbatim inside words too; some words."""
+    """Ranking tiers: all words as written; all words, verbatim inside longer words too; then
+    the words of unquoted text loosely: all of them in any order; some of them."""
     yield compile_query(tree)
     yield compile_query(tree, recall=True)
-    if len(positive_leaves(tree)) > 1:
-        yield any_word_query(tree)
+    if loose_word_count(tree) > 1:
+        yield best_match_query(tree, every_word=True)
+        yield best_match_query(tree)
 
 
 class _Marks:

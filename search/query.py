@@ -22,8 +22,16 @@ MAX_QUERY_CHARS = 1000
 MAX_TERMS = 64
 TEXT_FIELDS = ("title", "body")
 FIELDS = ("title", "author", "source", "category")
-FIELD_BOOSTS = {"title": 2.0, "body": 1.0}
+FIELD_BOOSTS = {"title": 0.5, "body": 1.0}  # measured: see benchmarks/README.md
 HAN_BOOST = 0.5  # a verbatim match inside a longer word counts for less than a word
+PAIR_BOOST = 0.3  # a verbatim pair of query characters, in best-match ranking
+# Function and question words: ignored in best-match ranking only (the index keeps them, so
+# positions and phrases are untouched).
+STOP_WORDS = frozenset("""
+的 了 是 吗 呢 吧 啊 呀 么 在 和 与 及 或 或者 被 把 对 等 什么 怎么 怎样 如何 哪些 哪个 哪 谁 是否
+可以 能 能否 会 要 应该 应当 需要 有 有没有 没有 这 那 这个 那个 一个 我 你 他 她 它 我们 他们 其 之 为
+为什么 多少 几 该 还 都 也 就 啥 咋 请问 如果 还是 不 没 由 从 向 将 并 而 但 但是 所 以 于 给 让 时 时候
+""".split())
 
 _LEXER = re.compile(r'\s+|(?P<quote>")|(?P<open>\()|(?P<close>\))|(?P<word>[^\s"()]+)')
 _FIELD_RE = re.compile(r"([A-Za-z_]+):(.*)", re.S)
@@ -215,33 +223,70 @@ def compile_query(tree, recall: bool = False) -> wq.Query:
     return wq.AndNot(query, wq.Or(negatives)) if negatives else query
 
 
-def any_word_query(tree) -> wq.Query:
-    """Articles with at least one of the top-level words (as words).
+def best_match_query(tree, every_word: bool = False) -> wq.Query:
+    """Articles with some (or, with ``every_word``, all) of the query's words, in any order,
+    ranked by how many, how rare and where.
 
-    Field filters (``source:`` and the like) and exclusions still apply in full.
+    Every jieba word of every unquoted positive leaf counts on its own (question words and
+    particles from ``STOP_WORDS`` are left out), and each pair of adjacent Chinese characters
+    in the query adds a small bonus where it appears verbatim. Field filters (``source:`` and
+    the like), quoted phrases and exclusions still apply in full.
     """
     children = tree.children if isinstance(tree, And) else (tree,)
-    required = [compile_query(c) for c in children if _is_filter(c)]
+    required = [compile_query(c) for c in children if _is_required(c)]
     negatives = [compile_query(c.child) for c in children if isinstance(c, Not)]
-    optional = [leaf_query(leaf, False) for c in children if not _is_filter(c) for leaf in positive_leaves(c)]
-    query = wq.Or(optional)
-    if required:
-        query = wq.And(required + [query])
+    leaves = [leaf for c in children if not _is_required(c) for leaf in positive_leaves(c)]
+    words_ = [q for leaf in leaves for q in _loose_words(leaf)]
+    pairs = [q for leaf in leaves for q in _pairs(leaf)]
+    if every_word:
+        query = wq.And(required + words_)
+        query = wq.AndMaybe(query, wq.Or(pairs)) if pairs else query
+    else:
+        query = wq.Or(words_ + pairs)
+        query = wq.And(required + [query]) if required else query
     return wq.AndNot(query, wq.Or(negatives)) if negatives else query
 
 
-def _is_filter(node) -> bool:
-    return isinstance(node, Leaf) and node.field in FILTER_FIELDS
+def loose_word_count(tree) -> int:
+    """How many words the unquoted positive leaves hold: best-match ranking can only add
+    articles when there are two or more."""
+    return sum(len(list(words(leaf.text))) for leaf in positive_leaves(tree) if not _is_required(leaf))
+
+
+def _loose_words(leaf: Leaf) -> list[wq.Query]:
+    """One query per distinct word of the leaf, over its fields."""
+    if leaf.prefix:
+        return [wq.Or([_word_query(leaf, f) for f in _fields(leaf)])]
+    tokens = [w.text for w in words(leaf.text)]
+    tokens = [t for t in tokens if t not in STOP_WORDS] or tokens
+    return [wq.Or([wq.Term(field, token, boost=FIELD_BOOSTS[field]) for field in _fields(leaf)])
+            for token in dict.fromkeys(tokens)]
+
+
+def _pairs(leaf: Leaf) -> list[wq.Query]:
+    """Each pair of adjacent Han characters of the leaf, verbatim in the body."""
+    if leaf.prefix or leaf.field not in (None, "body"):
+        return []
+    pairs = {run[i:i + 2] for run in han_runs(leaf.text) for i in range(len(run) - 1)}
+    return [wq.Phrase(HAN_FIELDS["body"], list(pair), boost=PAIR_BOOST) for pair in sorted(pairs)]
+
+
+def _fields(leaf: Leaf) -> tuple[str, ...]:
+    return (leaf.field,) if leaf.field else TEXT_FIELDS
+
+
+def _is_required(node) -> bool:
+    """Field filters and quoted phrases: never loosened by best-match ranking."""
+    return isinstance(node, Leaf) and (node.phrase or node.field in FILTER_FIELDS)
 
 
 def leaf_query(leaf: Leaf, recall: bool) -> wq.Query:
     """One word, prefix or phrase, over its field or over title and body."""
     if leaf.field in FILTER_FIELDS:
         return wq.Term(leaf.field, filter_term(leaf.text))
-    fields = (leaf.field,) if leaf.field else TEXT_FIELDS
-    alternatives = [_word_query(leaf, f) for f in fields]
+    alternatives = [_word_query(leaf, f) for f in _fields(leaf)]
     if recall and not leaf.prefix:
-        alternatives += [_han_query(leaf, f) for f in fields]
+        alternatives += [_han_query(leaf, f) for f in _fields(leaf)]
     alternatives = [q for q in alternatives if q is not wq.NullQuery]
     return wq.Or(alternatives) if alternatives else wq.NullQuery
 

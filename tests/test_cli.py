@@ -74,7 +74,8 @@ def test_query_json_lines_carry_every_field(indexed):
     result = run("query", "阿里云", "美国", "--json")
     assert result.exit_code == 0
     hits = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [h["title"] for h in hits] == ["美国又要对阿里云下手？", "10亿只转基因蚊子开始释放：后代只有雄性"]
+    assert [h["title"] for h in hits] == [
+        "美国又要对阿里云下手？", "10亿只转基因蚊子开始释放：后代只有雄性", "Jina 3.8.0 发布，云原生神经搜索框架"]
     first = hits[0]
     assert set(first) == {"rank", "score", "id", "path", "title", "date", "source", "categories", "author",
                           "snippet", "highlights", "title_highlights"}
