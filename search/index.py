@@ -303,7 +303,8 @@ def _tiers(tree):
     """Ranking tiers: all words as written; all words, verbatim inside longer words too; then
     the words of unquoted text loosely: all of them in any order; some of them."""
     yield compile_query(tree)
-    yield compile_query(tree, recall=True)
+    if len(positive_leaves(tree)) == 1:  # the recall guarantee is for one run; it is costly
+        yield compile_query(tree, recall=True)
     if loose_word_count(tree) > 1:
         yield best_match_query(tree, every_word=True)
         yield best_match_query(tree)

@@ -22,9 +22,10 @@ MAX_QUERY_CHARS = 1000
 MAX_TERMS = 64
 TEXT_FIELDS = ("title", "body")
 FIELDS = ("title", "author", "source", "category")
-FIELD_BOOSTS = {"title": 0.5, "body": 1.0}  # measured: see benchmarks/README.md
+FIELD_BOOSTS = {"title": 0.3, "body": 1.0}  # measured: see benchmarks/README.md
 HAN_BOOST = 0.5  # a verbatim match inside a longer word counts for less than a word
-PAIR_BOOST = 0.3  # a verbatim pair of query characters, in best-match ranking
+PAIR_BOOST = 0.5  # a verbatim pair of query characters, in best-match ranking ...
+PAIR_MIN_CHARS = 6  # ... in a run this long (a question, not a keyword): costly on common characters
 # Function and question words: ignored in best-match ranking only (the index keeps them, so
 # positions and phrases are untouched).
 STOP_WORDS = frozenset("""
@@ -228,8 +229,8 @@ def best_match_query(tree, every_word: bool = False) -> wq.Query:
     ranked by how many, how rare and where.
 
     Every jieba word of every unquoted positive leaf counts on its own (question words and
-    particles from ``STOP_WORDS`` are left out), and each pair of adjacent Chinese characters
-    in the query adds a small bonus where it appears verbatim. Field filters (``source:`` and
+    particles from ``STOP_WORDS`` are left out); in longer queries each pair of adjacent
+    Chinese characters of a long run (a question) adds a small bonus where it appears verbatim. Field filters (``source:`` and
     the like), quoted phrases and exclusions still apply in full.
     """
     children = tree.children if isinstance(tree, And) else (tree,)
@@ -264,10 +265,11 @@ def _loose_words(leaf: Leaf) -> list[wq.Query]:
 
 
 def _pairs(leaf: Leaf) -> list[wq.Query]:
-    """Each pair of adjacent Han characters of the leaf, verbatim in the body."""
+    """Each pair of adjacent Han characters of the leaf's long runs, verbatim in the body."""
     if leaf.prefix or leaf.field not in (None, "body"):
         return []
-    pairs = {run[i:i + 2] for run in han_runs(leaf.text) for i in range(len(run) - 1)}
+    pairs = {run[i:i + 2] for run in han_runs(leaf.text) if len(run) >= PAIR_MIN_CHARS
+             for i in range(len(run) - 1)}
     return [wq.Phrase(HAN_FIELDS["body"], list(pair), boost=PAIR_BOOST) for pair in sorted(pairs)]
 
 
