@@ -224,12 +224,8 @@ class Index:
         snippet = make_snippet(stored["body"], marks.spans(reader, docnum, "body", stored["body"]))
         title = make_snippet(stored["title"], marks.spans(reader, docnum, "title", stored["title"]),
                              width=len(stored["title"]) + 1, fragments=1)
-        meta = stored.get("meta", {})
-        return Hit(rank=rank, score=round(score, 4), id=stored["id"], path=stored["path"],
-                   title=stored["title"], date=_date(stored.get("date")), source=meta.get("source", ""),
-                   categories=tuple(meta.get("categories", ())), author=meta.get("author", ""),
-                   snippet=snippet.text, highlights=snippet.highlights,
-                   title_highlights=title.highlights)
+        return Hit(rank=rank, score=round(score, 4), snippet=snippet.text, highlights=snippet.highlights,
+                   title_highlights=title.highlights, **_article_fields(stored))
 
     def get(self, doc_id: str) -> Document:
         """The stored article with this id (or path)."""
@@ -240,10 +236,8 @@ class Index:
             raise SearchError(f"no article with id {doc_id!r} in {self.path}: "
                               "`search query` shows the ids")
         meta = stored.get("meta", {})
-        return Document(id=stored["id"], path=stored["path"], title=stored["title"], body=stored["body"],
-                        date=_date(stored.get("date")), source=meta.get("source", ""),
-                        categories=tuple(meta.get("categories", ())), tags=tuple(meta.get("tags", ())),
-                        author=meta.get("author", ""), url=meta.get("url", ""))
+        return Document(body=stored["body"], tags=tuple(meta.get("tags", ())), url=meta.get("url", ""),
+                        **_article_fields(stored))
 
     def stats(self) -> IndexStats:
         """Document count, date range, sources and size on disk."""
@@ -289,6 +283,14 @@ def _docs_by_path(reader) -> dict[str, tuple[bytes, set[str]]]:
         path = _text(paths[n])
         result.setdefault(path, (stamps[n], set()))[1].add(_text(ids[n]))
     return result
+
+
+def _article_fields(stored: dict) -> dict:
+    """The fields a Hit and a Document share, from one document's stored fields."""
+    meta = stored.get("meta", {})
+    return {"id": stored["id"], "path": stored["path"], "title": stored["title"],
+            "date": _date(stored.get("date")), "source": meta.get("source", ""),
+            "categories": tuple(meta.get("categories", ())), "author": meta.get("author", "")}
 
 
 def _text(value) -> str:
