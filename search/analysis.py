@@ -101,10 +101,14 @@ def segmenter(name: str | None = None) -> _Segmenter:
 
 
 def analysis_id() -> str:
-    """What an index's terms depend on; an index built under another id must be rebuilt."""
+    """What an index's terms depend on (tokenizer version, jieba version, its dictionary);
+    an index built under another id must be rebuilt."""
     from importlib.metadata import version
+    from importlib.util import find_spec
+    from pathlib import Path
 
-    return f"v{ANALYSIS_VERSION}/jieba-{version('jieba')}"
+    dictionary = Path(find_spec("jieba").origin).with_name("dict.txt")  # finds, does not import
+    return f"v{ANALYSIS_VERSION}/jieba-{version('jieba')}/dict-{dictionary.stat().st_size}"
 
 
 def sub_words(word: str, has_word) -> list[str]:

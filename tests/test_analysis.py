@@ -53,8 +53,8 @@ def test_han_characters_are_positioned_at_their_offsets():
     assert han_runs("C语言和5G网络") == ["语言和", "网络"]
 
 
-def test_analysis_id_names_the_segmenter_version():
-    assert analysis_id().endswith("/jieba-0.42.1")
+def test_analysis_id_names_the_tokenizer_segmenter_and_dictionary():
+    assert analysis_id() == "v1/jieba-0.42.1/dict-5071852"
 
 
 def _sample_texts():
