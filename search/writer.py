@@ -116,8 +116,13 @@ class SegmentWorkers:
         self._results = context.Queue()
         args = (ix, analyse, self._tasks, self._results, os.getpid())
         self._processes = [context.Process(target=_work, args=args, daemon=True) for _ in range(count)]
-        for process in self._processes:
-            process.start()
+        # Children inherit an ignored SIGINT from the moment they exist: Ctrl-C is the parent's.
+        handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            for process in self._processes:
+                process.start()
+        finally:
+            signal.signal(signal.SIGINT, handler)
         self._segments: list = []
 
     def submit(self, item) -> list:
@@ -155,6 +160,9 @@ class SegmentWorkers:
         return last, self._segments
 
     def terminate(self) -> None:
+        # Items still buffered for dead workers must not keep this process from exiting.
+        self._tasks.cancel_join_thread()
+        self._results.cancel_join_thread()
         for process in self._processes:
             if process.is_alive():
                 process.terminate()
@@ -181,9 +189,8 @@ def _work(ix, analyse, tasks, results, parent: int):
 
 
 def _follow_parent(parent: int):
-    """Leave Ctrl-C to the main process (which stops the workers) and die with it, so an
-    orphaned worker never lingers holding the inherited index lock."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    """Die with the main process, so an orphaned worker never lingers holding the inherited
+    index lock (Ctrl-C is already ignored: see ``SegmentWorkers``)."""
     if sys.platform.startswith("linux"):
         try:
             ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
