@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable
 
 from .articles import Article, find_files, os_reason, read_article, read_jsonl
 from .errors import ArticleError

@@ -9,7 +9,6 @@ Needs the shared sample corpus; the crash and concurrency tests also need the ne
 import json
 import os
 import random
-import resource
 import shutil
 import signal
 import subprocess
