@@ -1,11 +1,12 @@
 """The query language: user text → syntax tree → Whoosh queries, one per ranking tier.
 
-Syntax: words (all required), ``OR``, ``NOT word`` / ``-word``, ``"exact phrase"``,
-``(groups)``, ``field:word`` for title/author/source/category, and ``prefix*``.
-A tree compiles in two modes: ``words`` matches jieba words only; ``recall`` also lets each
-Chinese run match verbatim inside longer words through the per-character fields. Excluded
-words are matched as words, which keeps exclusion cheap on common characters. Errors
-name the column where the query went wrong.
+Syntax: words (articles with all of them rank first), ``OR``, ``NOT word`` / ``-word``,
+``"exact phrase"``, ``(groups)``, ``field:word`` for title/author/source/category, ``prefix*``.
+A tree compiles strictly (jieba words as written), with ``recall`` (each Chinese run also
+verbatim inside longer words, through the per-character fields), or loosely as a best match
+(the words of unquoted text in any order, all or some). Excluded words are matched as words,
+which keeps exclusion cheap on common characters. Errors name the column where the query
+went wrong.
 """
 
 from __future__ import annotations
