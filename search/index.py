@@ -201,7 +201,7 @@ class Index:
         """(docnum, score) pairs in rank order, at least ``needed`` if that many match."""
         filter_query = filters.query() if filters else None
         if sort == "date":
-            for query in (compile_query(tree, recall=True), best_match_query(tree)):
+            for query in (_all_words_query(tree), best_match_query(tree)):
                 results = searcher.search(query, limit=needed, filter=filter_query,
                                           sortedby="date", reverse=True)
                 if not results.is_empty():
@@ -305,11 +305,17 @@ def _tiers(tree):
     """Ranking tiers: all words as written; all words, verbatim inside longer words too; then
     the words of unquoted text loosely: all of them in any order; some of them."""
     yield compile_query(tree)
-    if len(positive_leaves(tree)) == 1:  # the recall guarantee is for one run; it is costly
-        yield compile_query(tree, recall=True)
+    if len(positive_leaves(tree)) == 1:
+        yield _all_words_query(tree)
     if loose_word_count(tree) > 1:
         yield best_match_query(tree, every_word=True)
         yield best_match_query(tree)
+
+
+def _all_words_query(tree):
+    """Articles with every word; a single run also verbatim inside longer words (the recall
+    guarantee is for one run, and its character phrases are costly on common characters)."""
+    return compile_query(tree, recall=len(positive_leaves(tree)) == 1)
 
 
 class _Marks:
