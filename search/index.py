@@ -142,8 +142,11 @@ class Index:
         """Open the index read-only, checking that it exists and matches this version."""
         from whoosh import index as whoosh_index
 
+        from . import mapped
+
         if self._ix is not None:
             return self._ix
+        mapped.install()
         missing = IndexMissingError(f"no index at {self.path}: run `search index PATH...` first")
         if not self.path.is_dir():
             raise missing
