@@ -1,0 +1,150 @@
+"""The compact dictionary segmenter yields exactly jieba's tokens, and its file behaves.
+
+Reference: ``jieba.Tokenizer().cut(run, HMM=True)`` with jieba's default dictionary, compared on
+every Han run of the sample articles, 1,000 news articles and the relevance queries.
+"""
+
+import json
+import logging
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from search.analysis import fold, han_runs
+from search.dictionary import CompactSegmenter, DictionaryError, write_dictionary
+
+QUERY_FILES = [Path("/work/shared/relevance") / name / "queries.jsonl" for name in ("stard", "rgb_zh")]
+NEWS_ARTICLES = 1000
+
+
+@pytest.fixture(scope="module")
+def dictionary_file(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("dictionary") / "jieba.sqlite"
+    write_dictionary(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def compact(dictionary_file) -> CompactSegmenter:
+    return CompactSegmenter(dictionary_file)
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    reference = jieba.Tokenizer()
+    reference.initialize()
+    return reference
+
+
+def runs_of(texts) -> set[str]:
+    return {run for text in texts for run in han_runs(fold(text))}
+
+
+def assert_same_cuts(compact, tokenizer, texts) -> int:
+    """Compare every distinct Han run of ``texts``; return how many there were."""
+    runs = runs_of(texts)
+    differ = {run: (list(tokenizer.cut(run, HMM=True)), compact.cut(run)) for run in runs}
+    differ = {run: cuts for run, cuts in differ.items() if cuts[0] != cuts[1]}
+    assert not differ, f"{len(differ)} runs differ (jieba, compact): {dict(list(differ.items())[:5])}"
+    return len(runs)
+
+
+def test_sample_articles(compact, tokenizer, sample_dir):
+    texts = [path.read_text(encoding="utf-8") for path in sorted(sample_dir.glob("*.md"))]
+    assert len(texts) == 44
+    assert assert_same_cuts(compact, tokenizer, texts) > 1000
+
+
+def test_news_articles(compact, tokenizer, news_dir):
+    paths = sorted(news_dir.glob("*.md"))[:NEWS_ARTICLES]
+    assert len(paths) == NEWS_ARTICLES
+    texts = [path.read_text(encoding="utf-8", errors="replace") for path in paths]
+    assert assert_same_cuts(compact, tokenizer, texts) > 10000
+
+
+@pytest.mark.parametrize("path", QUERY_FILES, ids=lambda path: path.parent.name)
+def test_queries(compact, tokenizer, path):
+    if not path.is_file():
+        pytest.skip(f"{path} not available")
+    with open(path, encoding="utf-8") as lines:
+        texts = [json.loads(line)["text"] for line in lines if line.strip()]
+    assert assert_same_cuts(compact, tokenizer, texts) > 100
+
+
+@pytest.mark.parametrize("text", [
+    "", "中", "国家", "㐀", "\U00020000", "\u9fd6", "㐀中国\U00020000人民\u9fd6银行",
+    "台积电美国厂", "他来到了网易杭研大厦", "小明硕士毕业于中国科学院计算所后在日本京都大学深造",
+    "iPhone 15 Pro发布了\r\n增长3.5%的C++程序", "王小二和李大嘴在北京",
+])
+def test_edge_cases(compact, tokenizer, text):
+    assert compact.cut(text) == list(tokenizer.cut(text, HMM=True))
+
+
+def test_unknown_words_come_from_the_hmm(compact):
+    words = compact.cut("他来到了网易杭研大厦")
+    assert "杭研" in words and not compact.has_word("杭研")
+
+
+def test_stored_dictionary_is_jiebas(dictionary_file, tokenizer):
+    with sqlite3.connect(dictionary_file) as db:
+        stored = dict(db.execute("SELECT word, freq FROM words"))
+        total = db.execute("SELECT value FROM meta WHERE key = 'total'").fetchone()[0]
+    assert stored == tokenizer.FREQ and total == tokenizer.total
+
+
+def test_has_word(compact, tokenizer):
+    entries = list(tokenizer.FREQ.items())[::500]
+    words = [word for word, freq in entries if freq][:300]
+    prefixes = [word for word, freq in entries if not freq][:300]
+    assert words and prefixes
+    candidates = words + prefixes + ["", "㐀", "\U00020000", "不存在的词语", "abc", "台积电美国厂"]
+    text = "小明硕士毕业于中国科学院计算所"
+    candidates += [text[i:i + n] for n in (1, 2, 3) for i in range(len(text))]
+    assert {w: compact.has_word(w) for w in candidates} == {w: bool(tokenizer.FREQ.get(w)) for w in candidates}
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(DictionaryError, match="not found"):
+        CompactSegmenter(tmp_path / "absent.sqlite")
+    assert not (tmp_path / "absent.sqlite").exists()
+
+
+@pytest.mark.parametrize("content", [b"", b"not a database at all" * 100])
+def test_corrupt_file(tmp_path, content):
+    path = tmp_path / "bad.sqlite"
+    path.write_bytes(content)
+    with pytest.raises(DictionaryError):
+        CompactSegmenter(path)
+
+
+def test_other_sqlite_file(tmp_path):
+    path = tmp_path / "other.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value)")
+        db.execute("INSERT INTO meta VALUES ('format', 'something else')")
+    db.close()
+    with pytest.raises(DictionaryError, match="not a"):
+        CompactSegmenter(path)
+
+
+def test_write_replaces_atomically(dictionary_file, compact):
+    folder = dictionary_file.parent
+    assert sorted(p.name for p in folder.iterdir()) == [dictionary_file.name]  # no temporary file left
+    write_dictionary(dictionary_file)  # over an existing file, while a reader has it open
+    for reader in (compact, CompactSegmenter(dictionary_file)):
+        assert reader.cut("台积电美国厂") == ["台积", "电", "美国", "厂"]
+    assert sorted(p.name for p in folder.iterdir()) == [dictionary_file.name]
+
+
+def test_query_time_imports_stdlib_only(dictionary_file):
+    code = ("import sys; from search.dictionary import CompactSegmenter; "
+            f"print(CompactSegmenter({str(dictionary_file)!r}).cut('台积电美国厂')); "
+            "print(sorted({'jieba', 'rjieba', 'whoosh'} & set(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines() == ["['台积', '电', '美国', '厂']", "[]"]
