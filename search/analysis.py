@@ -100,6 +100,16 @@ def segmenter(name: str | None = None) -> _Segmenter:
     return _Segmenter(name)
 
 
+def query_segmenter():
+    """The segmenter for query text: the cached compact dictionary, which a fresh process opens
+    in milliseconds (see ``search.dictionary``), unless ``$SEARCH_SEGMENTER`` names one or
+    there is no valid cache; then ``segmenter()``."""
+    from .dictionary import cached_segmenter
+
+    compact = None if os.environ.get("SEARCH_SEGMENTER") else cached_segmenter()
+    return compact or segmenter()
+
+
 def analysis_id() -> str:
     """What an index's terms depend on (tokenizer version, jieba version, its dictionary);
     an index built under another id must be rebuilt."""
@@ -123,11 +133,12 @@ def sub_words(word: str, has_word) -> list[str]:
 def words(text: str, index: bool = False, seg: _Segmenter | None = None) -> Iterator[Word]:
     """Yield the words of ``text`` with consecutive positions and original offsets.
 
-    Han runs are segmented by jieba; other letter/digit runs are single words (with their
-    letter and digit parts as extra sub-words at index time, so ``linux`` finds ``4MLinux``).
+    Han runs are segmented by jieba (through ``query_segmenter()`` unless ``index``); other
+    letter/digit runs are single words (with their letter and digit parts as extra sub-words
+    at index time, so ``linux`` finds ``4MLinux``).
     Punctuation and space separate words and are dropped.
     """
-    seg = seg or segmenter()
+    seg = seg or (segmenter() if index else query_segmenter())
     folded = fold(text)
     pos = 0
     for match in _TOKEN_RE.finditer(folded):

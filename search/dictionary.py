@@ -20,10 +20,12 @@ import math
 import os
 import re
 import sqlite3
+from functools import cache
 from itertools import groupby
 from pathlib import Path
 
 FORMAT = "jieba-0.42.1-compact-1"
+CACHE_DIR_ENV = "SEARCH_CACHE_DIR"
 
 # jieba's constants and character classes (jieba/__init__.py, jieba/finalseg/__init__.py). The Han
 # classes are tested char by char: compiling them as regular expressions would cost 2 ms per process.
@@ -59,6 +61,39 @@ CREATE TABLE trans (prev TEXT, state TEXT, logp REAL NOT NULL, PRIMARY KEY (prev
 
 class DictionaryError(ValueError):
     """The dictionary file is missing, unreadable, damaged or of another format."""
+
+
+# --- the per-user cache -----------------------------------------------------------------------
+
+def cache_path() -> Path:
+    """Where the dictionary is kept: ``$SEARCH_CACHE_DIR``, else ``$XDG_CACHE_HOME/hexo-search``,
+    else ``~/.cache/hexo-search``."""
+    folder = os.environ.get(CACHE_DIR_ENV) or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "hexo-search")
+    return Path(folder) / f"{FORMAT}.sqlite"
+
+
+def ensure_cached() -> None:
+    """Write the cached dictionary unless a valid one is there. Indexing calls this, so queries
+    never pay for it; an unwritable cache is skipped (queries then load the full dictionary)."""
+    path = cache_path()
+    try:
+        CompactSegmenter(path).close()
+    except DictionaryError:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_dictionary(path)
+        except OSError:
+            pass
+
+
+@cache
+def cached_segmenter() -> CompactSegmenter | None:
+    """A segmenter over the cached dictionary, or None when there is no valid one."""
+    try:
+        return CompactSegmenter(cache_path())
+    except DictionaryError:
+        return None
 
 
 # --- writing ---------------------------------------------------------------------------------

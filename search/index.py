@@ -66,6 +66,7 @@ class Index:
         ``progress(done, total)`` is called as files are analysed. Nothing is visible to
         searchers until the single commit at the end; an exception leaves the index as it was.
         """
+        from .dictionary import ensure_cached
         from .ingest import IndexReport, Update, plan
 
         self.close()
@@ -88,6 +89,7 @@ class Index:
                     writer.writelock.release()
             raise
         self._check_count(len(update.owners))
+        ensure_cached()
         return report
 
     def _open_for_writing(self, rebuild: bool):

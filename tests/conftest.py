@@ -1,5 +1,6 @@
 """Shared fixtures: the real sample articles, news articles taken from the corpus tarball, and an
-index directory of each test's own (``$SEARCH_INDEX_DIR``), so no test ever writes ``./index_data``."""
+index directory of each test's own (``$SEARCH_INDEX_DIR``), so no test ever writes ``./index_data``,
+and a dictionary cache of the session's own (``$SEARCH_CACHE_DIR``)."""
 
 import itertools
 import tarfile
@@ -32,6 +33,14 @@ def news_dir(tmp_path_factory) -> Path:
         for member in itertools.islice(articles, NEWS_FILES):
             (folder / Path(member.name).name).write_bytes(tar.extractfile(member).read())
     return folder
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _own_cache_dir(tmp_path_factory):
+    """A dictionary cache of this test session (``$SEARCH_CACHE_DIR``), never the user's."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SEARCH_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+        yield
 
 
 @pytest.fixture(autouse=True)

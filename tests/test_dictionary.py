@@ -14,9 +14,11 @@ from pathlib import Path
 import pytest
 
 from search.analysis import fold, han_runs
-from search.dictionary import CompactSegmenter, DictionaryError, write_dictionary
+from search import Index
+from search.dictionary import CompactSegmenter, DictionaryError, cache_path, write_dictionary
 
-QUERY_FILES = [Path("/work/shared/relevance") / name / "queries.jsonl" for name in ("stard", "rgb_zh")]
+RELEVANCE = Path(__file__).resolve().parents[1].parent / "shared" / "relevance"
+QUERY_FILES = [RELEVANCE / name / "queries.jsonl" for name in ("stard", "rgb_zh")]
 NEWS_ARTICLES = 1000
 
 
@@ -148,3 +150,53 @@ def test_query_time_imports_stdlib_only(dictionary_file):
             "print(sorted({'jieba', 'rjieba', 'whoosh'} & set(sys.modules)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.splitlines() == ["['台积', '电', '美国', '厂']", "[]"]
+
+
+# --- the per-user cache that queries use -------------------------------------------------------
+
+QUERY_PROCESS = """
+import json
+import sys
+from search import Index
+with Index(sys.argv[1]) as idx:
+    results = idx.search("阿里云 数据 跨境")
+print(json.dumps([[hit.title for hit in results], sorted(m for m in sys.modules if m in ("jieba", "rjieba"))]))
+"""
+
+
+def run_query(index_dir, **env) -> tuple[list[str], list[str]]:
+    """A fresh process's titles for one query, and the jieba modules it imported."""
+    import os
+
+    done = subprocess.run([sys.executable, "-c", QUERY_PROCESS, str(index_dir)], capture_output=True,
+                          text=True, check=True, env={**os.environ, **env})
+    return tuple(json.loads(done.stdout))
+
+
+def test_indexing_caches_the_dictionary_and_queries_then_skip_jieba(tmp_path, sample_dir):
+    with Index(tmp_path / "index") as idx:
+        idx.add([sample_dir])
+    assert CompactSegmenter(cache_path()).cut("台积电美国厂") == ["台积", "电", "美国", "厂"]
+    titles, segmenters = run_query(tmp_path / "index")
+    assert segmenters == []
+    assert titles[0] == "美国又要对阿里云下手？"
+    assert run_query(tmp_path / "index", SEARCH_SEGMENTER="rjieba") == (titles, ["rjieba"])
+
+
+def test_a_damaged_cache_is_rewritten_and_an_unwritable_one_skipped(tmp_path, sample_dir, monkeypatch):
+    damaged = tmp_path / "damaged"
+    damaged.mkdir()
+    monkeypatch.setenv("SEARCH_CACHE_DIR", str(damaged))
+    cache_path().write_bytes(b"not a database")
+    with Index(tmp_path / "index") as idx:
+        idx.add([sample_dir])
+    assert CompactSegmenter(cache_path()).has_word("阿里")
+
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the cache folder should be")
+    monkeypatch.setenv("SEARCH_CACHE_DIR", str(blocked))
+    with Index(tmp_path / "index") as idx:
+        report = idx.add([sample_dir], rebuild=True)
+        assert report.added == 44
+    titles, segmenters = run_query(tmp_path / "index")  # no cache: the full segmenter
+    assert (titles[0], segmenters) == ("美国又要对阿里云下手？", ["rjieba"])
