@@ -31,6 +31,7 @@ It prints a table with the targets marked met or not met and writes every number
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import math
 import os
@@ -333,7 +334,14 @@ def bench_warm(index_dir: Path, queries: list[Query], runs: int) -> dict:
 
 
 def bench_cli(search: str, index_dir: Path, runs: int) -> dict:
-    """Wall time of fresh processes: a query (exit 1 = nothing found is fine), --help, stats."""
+    """Wall time of fresh processes: a query (exit 1 = nothing found is fine), --help, stats.
+
+    The package is byte-compiled first, as ``pip install`` leaves it: an editable install under
+    ``PYTHONDONTWRITEBYTECODE`` would otherwise compile every module in every process.
+    """
+    import search as package
+
+    compileall.compile_dir(Path(package.__file__).parent, quiet=1)
     commands = {
         "cold_query": ([search, "query", COLD_QUERY, "--index-dir", str(index_dir), "-n", "10"], (0, 1)),
         "help": ([search, "--help"], (0,)),
