@@ -8,11 +8,13 @@ match a date filter.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from whoosh import query as wq
+from whoosh.idsets import DocIdSet
 
 from .schema import filter_term
 
@@ -29,18 +31,33 @@ class Filters:
     since: datetime | None = None
     until: datetime | None = None
 
-    def query(self) -> wq.Query | None:
-        """The Whoosh filter query, or None when nothing is filtered."""
+    def allowed(self, searcher) -> Allowed | None:
+        """The documents of ``searcher`` these filters allow, or None when nothing is filtered."""
         terms = [wq.Term(field, filter_term(value))
                  for field, value in (("source", self.source), ("category", self.category),
                                       ("author", self.author)) if value]
-        if self.since or self.until:
-            start = int(self.since.timestamp()) if self.since else 1
-            end = int(self.until.timestamp()) if self.until else None
-            terms.append(wq.NumericRange("date", max(start, 1), end))
-        if not terms:
+        if not terms and not (self.since or self.until):
             return None
-        return terms[0] if len(terms) == 1 else wq.And(terms)
+        docs = set(wq.And(terms).docs(searcher)) if terms else None
+        start = max(int(self.since.timestamp()), 1) if self.since else 1  # 0 means undated
+        end = int(self.until.timestamp()) if self.until else math.inf
+        return Allowed(searcher.reader().column_reader("date"), start, end, docs)
+
+
+class Allowed(DocIdSet):
+    """The documents filters allow, tested one at a time: dates by the date column (a period
+    often covers most of the index, too many documents to collect first: 0.1 s at 68,145
+    articles), field values by the set of their documents."""
+
+    def __init__(self, dates, start: int, end: float, docs: set[int] | None):
+        self._dates, self._start, self._end, self._docs = dates, start, end, docs
+
+    def __contains__(self, docnum: int) -> bool:
+        return (self._start <= self._dates[docnum] <= self._end
+                and (self._docs is None or docnum in self._docs))
+
+    def __bool__(self) -> bool:
+        return True
 
 
 def parse_period(text: str, end: bool = False) -> datetime:

@@ -127,6 +127,21 @@ def test_filters_by_source_category_and_period(sample_index):
     assert idx.search("美国", filters=Filters(until=parse_period("2016"))).hits == []
 
 
+@pytest.mark.parametrize("sort", ["relevance", "date"])
+def test_a_filtered_search_keeps_exactly_the_matching_articles(sample_index, sort):
+    idx, _ = sample_index
+    since, until = parse_period("2020"), parse_period("2022-06", end=True)
+    everything = idx.search("的", limit=100, sort=sort)
+    expected = [h.id for h in everything.hits if h.date and since <= h.date <= until]
+    for filters in (Filters(since=since, until=until), Filters(since=since, until=until, source="cnBeta")):
+        filtered = idx.search("的", limit=100, filters=filters, sort=sort)
+        wanted = [i for i in expected if not filters.source or idx.get(i).source == "cnBeta"]
+        assert 0 < len(wanted) < everything.total
+        assert sorted(h.id for h in filtered.hits) == sorted(wanted)
+        assert filtered.total == len(wanted)
+    assert idx.search("的", filters=Filters(since=since)).total < everything.total  # undated excluded
+
+
 def test_date_sort_is_newest_first_with_undated_last(sample_index):
     idx, _ = sample_index
     hits = idx.search("的", limit=50, sort="date").hits
