@@ -12,60 +12,34 @@ pinned to exactly 2.7.4.
 from __future__ import annotations
 
 import ctypes
-import itertools
-import marshal
 import multiprocessing
 import os
 import queue as queues
 import signal
 import sys
 
-from whoosh.writing import PostingPool, SegmentWriter
+from whoosh.writing import SegmentWriter
 
 from .errors import SearchError
+from .postings import SPILL_POSTINGS, TermPool, write_postings
 
-POOL_MB = 256  # posting pool of each writer before it spills sorted runs to disk
-RUN_CHUNK = 20_000  # postings per marshal record in a spilled run
 _PR_SET_PDEATHSIG = 1
 
 
-class FastPostingPool(PostingPool):
-    """Spills sorted runs as marshalled chunks instead of one pickle per posting
-    (pickling each posting was a fifth of the indexing time at 5,000 articles)."""
-
-    def _write_run(self, f, items):
-        items = iter(items)
-        while chunk := list(itertools.islice(items, RUN_CHUNK)):
-            marshal.dump(chunk, f)
-        f.close()
-
-    def _read_run(self, path):
-        f = self._open_run(path)
-        try:
-            while True:
-                try:
-                    chunk = marshal.load(f)
-                except EOFError:
-                    return
-                yield from chunk
-        finally:
-            f.close()
-            self._remove_run(path)
-
-
 class FastSegmentWriter(SegmentWriter):
-    """A ``SegmentWriter`` with a faster spilling pool that reads each document's field
-    length once per field, not once per posting (a third of the flush time in 2.7.4)."""
+    """A ``SegmentWriter`` that pools postings by term and writes them a block at a time
+    (``search.postings``), reading each document's field length once per field, not once
+    per posting (that alone was a third of the flush time in 2.7.4)."""
 
-    def __init__(self, ix, limitmb: int = POOL_MB, **kwargs):
-        super().__init__(ix, limitmb=limitmb, **kwargs)
-        self.pool = FastPostingPool(self._tempstorage, self.newsegment, limitmb=limitmb)
+    def __init__(self, ix, spill_postings: int = SPILL_POSTINGS, **kwargs):
+        super().__init__(ix, **kwargs)
+        self.pool = TermPool(self._tempstorage, spill_postings)
 
     def _flush_segment(self):
         self.perdocwriter.close()
         lengths = _CachedLengths(self.per_document_reader())
         try:
-            self.fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
+            write_postings(self.fieldwriter, self.schema, lengths, self.pool.terms())
             self.fieldwriter.close()
         finally:
             lengths.close()

@@ -1,34 +1,114 @@
-"""The fast writer: spilled posting runs read back exactly as written."""
+"""The fast writer writes exactly the postings Whoosh's own writer writes: from memory, from
+spilled runs, and when Whoosh merges existing segments into it."""
 
-from pathlib import Path
+import itertools
 
 import pytest
 from whoosh import index as whoosh_index
+from whoosh.writing import CLEAR, SegmentWriter
 
-from search import Index
 from search.articles import read_article
 from search.schema import build_schema, document
 from search.writer import FastSegmentWriter
 
-SAMPLE = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "sample"
-
-pytestmark = pytest.mark.skipif(not SAMPLE.is_dir(), reason="shared sample corpus not available")
+NEWS_ARTICLES = 300
 
 
-def test_a_pool_that_spills_to_disk_writes_the_same_index(tmp_path):
-    reference = Index(tmp_path / "reference")
-    reference.add([SAMPLE], workers=1)
+@pytest.fixture(scope="module")
+def documents(sample_dir, news_dir):
+    paths = sorted(sample_dir.glob("*.md")) + sorted(news_dir.glob("*.md"))[:NEWS_ARTICLES]
+    schema = build_schema()
+    return [document(schema, read_article(path), b"0:0") for path in paths]
 
-    (tmp_path / "spilled").mkdir()
-    ix = whoosh_index.create_in(str(tmp_path / "spilled"), build_schema())
-    writer = FastSegmentWriter(ix, limitmb=1)
-    for path in sorted(SAMPLE.glob("*.md")):
-        writer.add_document(**document(ix.schema, read_article(path), b"0:0"))
-    assert len(writer.pool.runs) >= 2
+
+def build(folder, documents, writer_class, **options):
+    folder.mkdir()
+    ix = whoosh_index.create_in(str(folder), build_schema())
+    writer = writer_class(ix, **options)
+    for doc in documents:
+        writer.add_document(**doc)
+    spilled = len(getattr(writer.pool, "runs", ()))
     writer.commit()
+    return ix, spilled
 
-    with Index(tmp_path / "spilled") as spilled:
-        for query in ("阿里云 美国", "竞", '"数据的跨境传输问题"', "的"):
-            expected = [(h.id, h.score) for h in reference.search(query, limit=50)]
-            assert [(h.id, h.score) for h in spilled.search(query, limit=50)] == expected
-    reference.close()
+
+def postings(ix) -> list:
+    """Every posting with its value, and every term's statistics, of the whole index."""
+    with ix.reader() as reader:
+        found = []
+        for fieldname, term in reader.all_terms():
+            info = reader.term_info(fieldname, term)
+            stats = (info.weight(), info.doc_frequency(), info.min_length(), info.max_length(),
+                     info.max_weight(), info.min_id(), info.max_id())
+            matcher = reader.postings(fieldname, term)
+            found.append((fieldname, term, stats, [(d, w, v) for d, w, v in zip(
+                matcher.all_ids(), _weights(reader, fieldname, term), _values(reader, fieldname, term))]))
+        return found
+
+
+def _weights(reader, fieldname, term):
+    matcher = reader.postings(fieldname, term)
+    while matcher.is_active():
+        yield matcher.weight()
+        matcher.next()
+
+
+def _values(reader, fieldname, term):
+    matcher = reader.postings(fieldname, term)
+    while matcher.is_active():
+        yield matcher.value()
+        matcher.next()
+
+
+@pytest.fixture(scope="module")
+def reference(documents, tmp_path_factory):
+    ix, _ = build(tmp_path_factory.mktemp("whoosh") / "ix", documents, SegmentWriter)
+    return postings(ix)
+
+
+def test_the_same_postings_as_whooshs_writer(documents, reference, tmp_path):
+    ix, spilled = build(tmp_path / "fast", documents, FastSegmentWriter)
+    assert spilled == 0
+    assert len(reference) > 20_000 and sum(len(p) for *_, p in reference) > 150_000
+    assert postings(ix) == reference
+
+
+def test_the_same_postings_from_spilled_runs(documents, reference, tmp_path):
+    ix, spilled = build(tmp_path / "spilled", documents, FastSegmentWriter, spill_postings=40_000)
+    assert spilled >= 3
+    assert postings(ix) == reference
+
+
+def test_the_same_postings_when_segments_are_merged_in(documents, reference, tmp_path):
+    (tmp_path / "merged").mkdir()
+    ix = whoosh_index.create_in(str(tmp_path / "merged"), build_schema())
+    batches = [documents[:100], documents[100:250], documents[250:]]
+    for batch in batches[:2]:
+        writer = SegmentWriter(ix)
+        for doc in batch:
+            writer.add_document(**doc)
+        writer.commit(merge=False)
+    writer = FastSegmentWriter(ix, spill_postings=30_000)
+    for doc in batches[2]:
+        writer.add_document(**doc)
+    writer.commit(mergetype=lambda w, segments: _merge_all_into(w, segments))
+    assert len(ix._segments()) == 1
+    assert _renumbered(postings(ix), len(batches[2]), len(documents)) == _renumbered(reference, 0, 0)
+
+
+def _merge_all_into(writer, segments):
+    """A merge policy that folds every existing segment into the new one (after its own docs)."""
+    from whoosh.reading import SegmentReader
+
+    for segment in segments:
+        writer.add_reader(SegmentReader(writer.storage, writer.schema, segment))
+    return CLEAR(writer, [])
+
+
+def _renumbered(found, own_docs: int, total: int) -> dict:
+    """Postings by (field, term) in the reference's document numbers: the merged index numbers
+    the writer's own ``own_docs`` documents (the last ones) first, then the merged segments."""
+    def original(docnum):
+        return docnum + total - own_docs if docnum < own_docs else docnum - own_docs
+
+    return {(f, t): sorted((original(d), w, v) for d, w, v in posts) for f, t, _, posts in found}
