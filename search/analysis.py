@@ -170,6 +170,20 @@ def han_chars(text: str) -> Iterator[Word]:
             yield Word(char, offset, offset, offset + 1)
 
 
+def han_char_offsets(text: str) -> dict[str, list[int]]:
+    """Each Han character of ``text`` with the offsets where it occurs (``han_chars`` grouped,
+    without a ``Word`` per character: a tenth of the indexing time)."""
+    offsets: dict[str, list[int]] = {}
+    for match in _HAN_RE.finditer(fold(text)):
+        for offset, char in enumerate(match.group(), match.start()):
+            found = offsets.get(char)
+            if found is None:
+                offsets[char] = [offset]
+            else:
+                found.append(offset)
+    return offsets
+
+
 def han_runs(text: str) -> list[str]:
     """The runs of Han characters in ``text`` (folded), in order."""
     return _HAN_RE.findall(fold(text))

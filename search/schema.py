@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from whoosh import columns, fields
 
-from .analysis import HanCharTokenizer, WordTokenizer, analysis_id, fold, han_chars, words
+from .analysis import HanCharTokenizer, WordTokenizer, analysis_id, fold, han_char_offsets, words
 
 if TYPE_CHECKING:
     from .articles import Article
@@ -65,11 +65,15 @@ def filter_term(value: str) -> str:
     return fold(value.strip())
 
 
-def _postings(fmt, items, with_chars: bool) -> Postings:
-    """Group Word items into a field format's encoded postings."""
+def _word_postings(fmt, items) -> Postings:
+    """Group Word items into a field format's encoded postings (positions and offsets)."""
     grouped = defaultdict(list)
     for word in items:
-        grouped[word.text].append((word.pos, word.start, word.end) if with_chars else word.pos)
+        grouped[word.text].append((word.pos, word.start, word.end))
+    return _encoded(fmt, grouped)
+
+
+def _encoded(fmt, grouped: dict) -> Postings:
     return Postings(
         (term.encode("utf-8"), len(posts), float(len(posts)), fmt.encode(posts))
         for term, posts in grouped.items()
@@ -98,7 +102,7 @@ def document(schema, article: Article, stamp: bytes) -> dict:
     for field in WORD_FIELDS:
         text = getattr(article, field)
         han_field = HAN_FIELDS[field]
-        doc[field] = _postings(schema[field].format, words(text, index=True), True)
-        doc[han_field] = _postings(schema[han_field].format, han_chars(text), False)
+        doc[field] = _word_postings(schema[field].format, words(text, index=True))
+        doc[han_field] = _encoded(schema[han_field].format, han_char_offsets(text))
         doc[f"_stored_{field}"] = text
     return doc

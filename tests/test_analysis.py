@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from search.analysis import analysis_id, fold, han_chars, han_runs, segmenter, words
+from search.analysis import analysis_id, fold, han_char_offsets, han_chars, han_runs, segmenter, words
 from search.articles import parse_article, read_article
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
@@ -50,6 +50,7 @@ def test_punctuation_and_spaces_are_dropped_without_stemming():
 
 def test_han_characters_are_positioned_at_their_offsets():
     assert [tuple(w) for w in han_chars("阿里 云")] == [("阿", 0, 0, 1), ("里", 1, 1, 2), ("云", 3, 3, 4)]
+    assert han_char_offsets("云阿里 云Ａ阿") == {"云": [0, 4], "阿": [1, 6], "里": [2]}
     assert han_runs("C语言和5G网络") == ["语言和", "网络"]
 
 
