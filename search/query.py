@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from whoosh import query as wq
 
 from .analysis import fold, han_runs, words
+from .phrases import Adjacent
 from .schema import FILTER_FIELDS, HAN_FIELDS, filter_term
 
 MAX_QUERY_CHARS = 1000
@@ -271,7 +272,7 @@ def _pairs(leaf: Leaf) -> list[wq.Query]:
         return []
     pairs = {run[i:i + 2] for run in han_runs(leaf.text) if len(run) >= PAIR_MIN_CHARS
              for i in range(len(run) - 1)}
-    return [wq.Phrase(HAN_FIELDS["body"], list(pair), boost=PAIR_BOOST) for pair in sorted(pairs)]
+    return [Adjacent(HAN_FIELDS["body"], list(pair), boost=PAIR_BOOST) for pair in sorted(pairs)]
 
 
 def _fields(leaf: Leaf) -> tuple[str, ...]:
@@ -303,7 +304,7 @@ def _word_query(leaf: Leaf, field: str) -> wq.Query:
         return wq.NullQuery
     if len(tokens) == 1:
         return wq.Term(field, tokens[0], boost=boost)
-    return wq.Phrase(field, tokens, boost=boost)
+    return Adjacent(field, tokens, boost=boost)
 
 
 def _han_query(leaf: Leaf, field: str) -> wq.Query:
@@ -312,7 +313,7 @@ def _han_query(leaf: Leaf, field: str) -> wq.Query:
     if not runs:
         return wq.NullQuery
     han_field = HAN_FIELDS[field]
-    parts = [wq.Term(han_field, run) if len(run) == 1 else wq.Phrase(han_field, list(run)) for run in runs]
+    parts = [wq.Term(han_field, run) if len(run) == 1 else Adjacent(han_field, list(run)) for run in runs]
     parts += [wq.Term(field, w.text) for w in words(leaf.text) if not han_runs(w.text)]
     boost = FIELD_BOOSTS[field] * HAN_BOOST
     if len(parts) == 1:
