@@ -24,6 +24,7 @@ _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
 _TOKEN_RE = re.compile(rf"([{_HAN}]+)|([^\W_{_HAN}]+)")
 _HAN_RE = re.compile(rf"[{_HAN}]+")
 _SPLIT_ALNUM_RE = re.compile(r"[^\W\d_]+|\d+")
+_VERSION_RE = re.compile(r"""^__version__\s*=\s*['"]([^'"]+)""", re.M)
 
 
 class Word(NamedTuple):
@@ -110,15 +111,17 @@ def query_segmenter():
     return compact or segmenter()
 
 
+@cache
 def analysis_id() -> str:
     """What an index's terms depend on (tokenizer version, jieba version, its dictionary);
-    an index built under another id must be rebuilt."""
-    from importlib.metadata import version
+    an index built under another id must be rebuilt. Read from jieba's files without
+    importing jieba or ``importlib.metadata`` (15 ms of a one-off query)."""
     from importlib.util import find_spec
     from pathlib import Path
 
-    dictionary = Path(find_spec("jieba").origin).with_name("dict.txt")  # finds, does not import
-    return f"v{ANALYSIS_VERSION}/jieba-{version('jieba')}/dict-{dictionary.stat().st_size}"
+    source = Path(find_spec("jieba").origin)
+    version = _VERSION_RE.search(source.read_text(encoding="utf-8")).group(1)
+    return f"v{ANALYSIS_VERSION}/jieba-{version}/dict-{source.with_name('dict.txt').stat().st_size}"
 
 
 def sub_words(word: str, has_word) -> list[str]:

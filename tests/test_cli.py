@@ -157,3 +157,26 @@ def test_every_command_has_help_with_an_example():
         result = run(command, "--help")
         assert result.exit_code == 0 and result.stdout.startswith(f"Usage: cli {command}")
     assert "search query '\"国家安全\" -特朗普'" in run("query", "--help").stdout
+
+
+FRESH_QUERY = """
+import sys
+from search.cli import main
+sys.argv = ["search", "query", "太阳"]
+try:
+    main()
+except SystemExit as done:
+    code = done.code
+heavy = sorted(m for m in ("http.client", "email.parser", "rjieba", "jieba", "importlib.metadata") if m in sys.modules)
+import urllib.request
+print(code, heavy, urllib.request.urlretrieve.__module__, file=sys.stderr)
+"""
+
+
+def test_a_fresh_query_process_loads_neither_http_modules_nor_a_segmenter(indexed):
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", FRESH_QUERY], capture_output=True, text=True, check=True)
+    assert "人造太阳" in done.stdout
+    assert done.stderr == "0 [] urllib.request\n"  # and urllib.request is the real one afterwards
