@@ -14,13 +14,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from whoosh import query as wq
+
 from .analysis import analysis_id, fold, han_runs, words
 from .errors import (IndexBusyError, IndexMismatchError, IndexMissingError, QueryError,
                      SearchError)
 from .filters import Filters
 from .highlight import find_verbatim, make_snippet
-from .query import (QuerySyntaxError, best_match_query, compile_query, parse, positive_leaves,
-                    loose_word_count)
+from .query import (QuerySyntaxError, PRF_DOCS, best_match_query, compile_query, every_word_query,
+                    feedback_words, loose_word_count, parse, positive_leaves, wants_feedback)
 from .results import Document, Hit, IndexStats, SearchResults
 from .schema import WORD_FIELDS, build_schema
 
@@ -207,16 +209,12 @@ class Index:
                 if not results.is_empty():
                     return [(hit.docnum, hit.score or 0.0) for hit in results], len(results)
             return [], 0
-        ranked, seen, total = [], set(), 0
-        for query in _tiers(tree):
-            if len(ranked) >= needed:
-                break
-            results = searcher.search(query, limit=needed - len(ranked), filter=filter_query,
-                                      mask=seen or None)
-            total += len(results)
-            ranked += [(hit.docnum, hit.score) for hit in results]
-            seen.update(hit.docnum for hit in results)
-        return ranked, total
+        expansion = None
+        if wants_feedback(tree):
+            first, _ = _search_tiers(searcher, _tiers(tree), PRF_DOCS, filter_query)
+            expansion = _feedback(searcher, tree, [docnum for docnum, _ in first])
+        ranked, tiers = _search_tiers(searcher, _tiers(tree, expansion), needed, filter_query)
+        return ranked, sum(len(results) for results in tiers)
 
     def _hit(self, searcher, marks: "_Marks", docnum: int, score: float, rank: int) -> Hit:
         stored = searcher.stored_fields(docnum)
@@ -301,15 +299,42 @@ def _date(timestamp) -> datetime | None:
     return datetime.fromtimestamp(timestamp, timezone.utc) if timestamp else None
 
 
-def _tiers(tree):
-    """Ranking tiers: all words as written; all words, verbatim inside longer words too; then
-    the words of unquoted text loosely: all of them in any order; some of them."""
-    yield compile_query(tree)
+def _tiers(tree, expansion=None):
+    """Ranking tiers as (query, the articles it may find or None): all words as written; all
+    words, verbatim inside longer words too; then the words of unquoted text loosely: all of
+    them in any order; some of them. Feedback ``expansion`` words reorder the loose tiers but
+    never add articles without the query's own words."""
+    yield compile_query(tree), None
     if len(positive_leaves(tree)) == 1:
-        yield _all_words_query(tree)
+        yield _all_words_query(tree), None
     if loose_word_count(tree) > 1:
-        yield best_match_query(tree, every_word=True)
-        yield best_match_query(tree)
+        best_match = best_match_query(tree, expansion)
+        yield best_match, every_word_query(tree)
+        yield best_match, best_match_query(tree) if expansion else None
+
+
+def _search_tiers(searcher, tiers, needed, filter_query):
+    """(docnum, score) pairs of the tiers in order, each tier adding new articles, and the
+    Whoosh results of each tier searched (counting all their matches is left to the caller,
+    so each gets its own mask)."""
+    ranked, seen, searched = [], set(), []
+    for query, within in tiers:
+        if len(ranked) >= needed:
+            break
+        if filter_query is not None:
+            within = filter_query if within is None else wq.And([within, filter_query])
+        results = searcher.search(query, limit=needed - len(ranked), filter=within, mask=set(seen) or None)
+        searched.append(results)
+        ranked += [(hit.docnum, hit.score) for hit in results]
+        seen.update(hit.docnum for hit in results)
+    return ranked, searched
+
+
+def _feedback(searcher, tree, docnums) -> dict[str, float]:
+    """Expansion words from the stored text of the first pass's top articles."""
+    reader = searcher.reader()
+    texts = [f"{stored['title']}\n{stored['body']}" for stored in map(searcher.stored_fields, docnums)]
+    return feedback_words(tree, texts, lambda word: reader.doc_frequency("body", word), reader.doc_count_all())
 
 
 def _all_words_query(tree):
