@@ -32,8 +32,8 @@ PAIR_MIN_CHARS = 6  # ... in a run this long (a question, not a keyword): costly
 # Pseudo-relevance feedback on questions (measured: see benchmarks/README.md): the top PRF_DOCS
 # articles of a first pass lend their PRF_WORDS most typical words, weighted up to PRF_WEIGHT.
 PRF_MIN_WORDS = 4
-PRF_DOCS = 8
-PRF_WORDS = 20
+PRF_DOCS = 5
+PRF_WORDS = 10
 PRF_WEIGHT = 0.3
 # Function and question words: ignored in best-match ranking only (the index keeps them, so
 # positions and phrases are untouched).
