@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .analysis import analysis_id, fold, han_runs, words
-from .errors import (IndexBusyError, IndexMismatchError, IndexMissingError, QueryError,
-                     SearchError)
+from .errors import IndexBusyError, IndexMismatchError, IndexMissingError, QueryError, SearchError
 from .filters import Filters
 from .highlight import find_verbatim, make_snippet
-from .query import (QuerySyntaxError, best_match_query, compile_query, parse, positive_leaves,
-                    loose_word_count)
+from .query import (PRF_DOCS, QuerySyntaxError, Require, best_match_query, compile_query,
+                    every_word_query, feedback_words, loose_word_count, parse, positive_leaves,
+                    wants_feedback)
 from .results import Document, Hit, IndexStats, SearchResults
 from .schema import WORD_FIELDS, build_schema
 
@@ -94,7 +94,6 @@ class Index:
 
     def _open_for_writing(self, rebuild: bool):
         from whoosh import index as whoosh_index
-
         from whoosh.filedb.filestore import FileStorage
         from whoosh.util.filelock import try_for
 
@@ -212,15 +211,11 @@ class Index:
                 if not results.is_empty():
                     return [(hit.docnum, hit.score or 0.0) for hit in results], len(results)
             return [], 0
-        ranked, seen, total = [], set(), 0
-        for query in _tiers(tree):
-            if len(ranked) >= needed:
-                break
-            results = _top(searcher, query, needed - len(ranked), allowed, seen)
-            total += len(results)
-            ranked += [(hit.docnum, hit.score) for hit in results]
-            seen.update(hit.docnum for hit in results)
-        return ranked, total
+        expansion = None
+        if wants_feedback(tree):
+            first, _ = _search_tiers(searcher, _tiers(tree), PRF_DOCS, allowed)
+            expansion = _feedback(searcher, tree, [docnum for docnum, _ in first])
+        return _search_tiers(searcher, _tiers(tree, expansion), needed, allowed)
 
     def _hit(self, searcher, marks: "_Marks", docnum: int, score: float, rank: int) -> Hit:
         stored = searcher.stored_fields(docnum)
@@ -321,15 +316,41 @@ def _top(searcher, query, limit: int, allowed, mask: set):
     return collector.results()
 
 
-def _tiers(tree):
-    """Ranking tiers: all words as written; all words, verbatim inside longer words too; then
-    the words of unquoted text loosely: all of them in any order; some of them."""
-    yield compile_query(tree)
+def _tiers(tree, expansion=None):
+    """Ranking tiers as (query, the articles it may find or None): all words as written; all
+    words, verbatim inside longer words too; then the words of unquoted text loosely: all of
+    them in any order; some of them. Feedback ``expansion`` words reorder the loose tiers but
+    never add articles without the query's own words."""
+    yield compile_query(tree), None
     if len(positive_leaves(tree)) == 1:
-        yield _all_words_query(tree)
+        yield _all_words_query(tree), None
     if loose_word_count(tree) > 1:
-        yield best_match_query(tree, every_word=True)
-        yield best_match_query(tree)
+        best_match = best_match_query(tree, expansion)
+        yield best_match, every_word_query(tree)
+        yield best_match, best_match_query(tree) if expansion else None
+
+
+def _search_tiers(searcher, tiers, needed: int, allowed):
+    """(docnum, score) pairs of the tiers in order, each tier adding new articles, and the
+    number of articles the tiers searched match in all."""
+    ranked, seen, total = [], set(), 0
+    for query, within in tiers:
+        if len(ranked) >= needed:
+            break
+        if within is not None:
+            query = Require(query, within)
+        results = _top(searcher, query, needed - len(ranked), allowed, seen)
+        total += len(results)
+        ranked += [(hit.docnum, hit.score) for hit in results]
+        seen.update(hit.docnum for hit in results)
+    return ranked, total
+
+
+def _feedback(searcher, tree, docnums) -> dict[str, float]:
+    """Expansion words from the stored text of the first pass's top articles."""
+    reader = searcher.reader()
+    texts = [f"{stored['title']}\n{stored['body']}" for stored in map(searcher.stored_fields, docnums)]
+    return feedback_words(tree, texts, lambda word: reader.doc_frequency("body", word), reader.doc_count_all())
 
 
 def _all_words_query(tree):

@@ -4,14 +4,16 @@ Syntax: words (articles with all of them rank first), ``OR``, ``NOT word`` / ``-
 ``"exact phrase"``, ``(groups)``, ``field:word`` for title/author/source/category, ``prefix*``.
 A tree compiles strictly (jieba words as written), with ``recall`` (each Chinese run also
 verbatim inside longer words, through the per-character fields), or loosely as a best match
-(the words of unquoted text in any order, all or some). Excluded words are matched as words,
-which keeps exclusion cheap on common characters. Errors name the column where the query
-went wrong.
+(the words of unquoted text in any order, all or some; on questions also words fed back from
+the top articles of a first pass). Excluded words are matched as words, which keeps exclusion
+cheap on common characters. Errors name the column where the query went wrong.
 """
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 from whoosh import query as wq
@@ -28,6 +30,12 @@ FIELD_BOOSTS = {"title": 0.3, "body": 1.0}  # measured: see benchmarks/README.md
 HAN_BOOST = 0.5  # a verbatim match inside a longer word counts for less than a word
 PAIR_BOOST = 0.5  # a verbatim pair of query characters, in best-match ranking ...
 PAIR_MIN_CHARS = 6  # ... in a run this long (a question, not a keyword): costly on common characters
+# Pseudo-relevance feedback on questions (measured: see benchmarks/README.md): the top PRF_DOCS
+# articles of a first pass lend their PRF_WORDS most typical words, weighted up to PRF_WEIGHT.
+PRF_MIN_WORDS = 4
+PRF_DOCS = 5
+PRF_WORDS = 10
+PRF_WEIGHT = 0.3
 # Function and question words: ignored in best-match ranking only (the index keeps them, so
 # positions and phrases are untouched).
 STOP_WORDS = frozenset("""
@@ -64,6 +72,17 @@ class And:
 @dataclass(frozen=True)
 class Or:
     children: tuple
+
+
+class Require(wq.Require):
+    """``a``'s matches that ``b`` also matches, scored by ``a`` alone: ``whoosh.query.Require``,
+    whose matcher in 2.7.4 is an AndNot by mistake (it returns ``a`` without ``b``)."""
+
+    def matcher(self, searcher, context=None):
+        from whoosh.matching.wrappers import RequireMatcher
+
+        return RequireMatcher(self.a.matcher(searcher, context),
+                              self.b.matcher(searcher, searcher.boolean_context()))
 
 
 class QuerySyntaxError(ValueError):
@@ -226,28 +245,65 @@ def compile_query(tree, recall: bool = False) -> wq.Query:
     return wq.AndNot(query, wq.Or(negatives)) if negatives else query
 
 
-def best_match_query(tree, every_word: bool = False) -> wq.Query:
-    """Articles with some (or, with ``every_word``, all) of the query's words, in any order,
-    ranked by how many, how rare and where.
+def best_match_query(tree, expansion: dict[str, float] | None = None) -> wq.Query:
+    """Articles with some of the query's words, in any order, ranked by how many, how rare
+    and where.
 
     Every jieba word of every unquoted positive leaf counts on its own (question words and
     particles from ``STOP_WORDS`` are left out); in longer queries each pair of adjacent
-    Chinese characters of a long run (a question) adds a small bonus where it appears verbatim. Field filters (``source:`` and
-    the like), quoted phrases and exclusions still apply in full.
+    Chinese characters of a long run (a question) adds a small bonus where it appears verbatim;
+    ``expansion`` words (from ``feedback_words``) add their weight. Field filters (``source:``
+    and the like), quoted phrases and exclusions still apply in full.
     """
+    children, required, leaves = _loose_parts(tree)
+    scored = [q for leaf in leaves for q in _loose_words(leaf) + _pairs(leaf)]
+    scored += [_any_field(word, weight) for word, weight in (expansion or {}).items()]
+    query = wq.Or(scored)
+    return _excluding(children, wq.And(required + [query]) if required else query)
+
+
+def every_word_query(tree) -> wq.Query:
+    """Articles with every loose word of the query (in any order): the best-match tier that
+    ranks before articles with only some, scored by ``best_match_query``."""
+    children, required, leaves = _loose_parts(tree)
+    return _excluding(children, wq.And(required + [q for leaf in leaves for q in _loose_words(leaf)]))
+
+
+def _loose_parts(tree):
+    """The top-level children, the compiled queries they require in full, and the leaves
+    best-match ranking loosens."""
     children = tree.children if isinstance(tree, And) else (tree,)
     required = [compile_query(c) for c in children if _is_required(c)]
-    negatives = [compile_query(c.child) for c in children if isinstance(c, Not)]
     leaves = [leaf for c in children if not _is_required(c) for leaf in positive_leaves(c)]
-    words_ = [q for leaf in leaves for q in _loose_words(leaf)]
-    pairs = [q for leaf in leaves for q in _pairs(leaf)]
-    if every_word:
-        query = wq.And(required + words_)
-        query = wq.AndMaybe(query, wq.Or(pairs)) if pairs else query
-    else:
-        query = wq.Or(words_ + pairs)
-        query = wq.And(required + [query]) if required else query
+    return children, required, leaves
+
+
+def _excluding(children, query: wq.Query) -> wq.Query:
+    negatives = [compile_query(c.child) for c in children if isinstance(c, Not)]
     return wq.AndNot(query, wq.Or(negatives)) if negatives else query
+
+
+def feedback_words(tree, texts, doc_frequency, doc_count: int) -> dict[str, float]:
+    """Pseudo-relevance feedback: the ``PRF_WORDS`` words most typical of ``texts`` (the top
+    articles of a first pass) by tf·idf, weighted up to ``PRF_WEIGHT``; the query's own words
+    and ``STOP_WORDS`` are left out. ``doc_frequency(word)`` counts the articles with it."""
+    own = {w.text for leaf in positive_leaves(tree) for w in words(leaf.text)}
+    typical = Counter()
+    for text in texts:
+        tokens = [w.text for w in words(text) if w.text not in own and w.text not in STOP_WORDS
+                  and not w.text.isdigit()]
+        for word, count in Counter(tokens).items():
+            typical[word] += count / len(tokens)
+    weights = {word: share * math.log(doc_count / df) for word, share in typical.items()
+               if (df := doc_frequency(word))}
+    top = [(word, weight) for word, weight in sorted(weights.items(), key=lambda item: -item[1])
+           if weight > 0][:PRF_WORDS]
+    return {word: PRF_WEIGHT * weight / top[0][1] for word, weight in top}
+
+
+def wants_feedback(tree) -> bool:
+    """Feedback pays for its second pass on questions, not on keyword queries."""
+    return loose_word_count(tree) >= PRF_MIN_WORDS
 
 
 def loose_word_count(tree) -> int:
@@ -264,6 +320,10 @@ def _loose_words(leaf: Leaf) -> list[wq.Query]:
     tokens = [t for t in tokens if t not in STOP_WORDS] or tokens
     return [wq.Or([wq.Term(field, token, boost=FIELD_BOOSTS[field]) for field in _fields(leaf)])
             for token in dict.fromkeys(tokens)]
+
+
+def _any_field(word: str, weight: float) -> wq.Query:
+    return wq.Or([wq.Term(field, word, boost=FIELD_BOOSTS[field] * weight) for field in TEXT_FIELDS])
 
 
 def _pairs(leaf: Leaf) -> list[wq.Query]:

@@ -8,12 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from search import Filters, Index, IndexMissingError, QueryError, SearchError
+from search import Filters, Index, IndexMissingError, QueryError, SearchError, query
 from search.analysis import fold
 from search.filters import parse_period
+from search.index import _feedback, _search_tiers, _tiers
+from search.query import PRF_DOCS, PRF_WEIGHT, PRF_WORDS, parse
 
 SAMPLE = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "sample"
 ALIYUN = "美国又要对阿里云下手？"
+QUESTION = "美国为什么又要对阿里云下手？"
 
 pytestmark = pytest.mark.skipif(not SAMPLE.is_dir(), reason="shared sample corpus not available")
 
@@ -250,3 +253,24 @@ def test_parallel_workers_build_the_same_index_as_one_process(tmp_path, monkeypa
             assert {h.id: (h.score, h.snippet) for h in parallel.search(query, limit=50)} == expected
         changed = parallel.add([SAMPLE], workers=2)
         assert (changed.added, changed.unchanged) == (0, 44)
+
+
+def test_feedback_expands_a_question_with_words_of_its_top_articles(sample_index):
+    idx, _ = sample_index
+    tree = parse(QUESTION)
+    searcher = idx._reader_searcher()
+    first = [docnum for docnum, _ in _search_tiers(searcher, _tiers(tree), PRF_DOCS, None)[0]]
+    expansion = _feedback(searcher, tree, first)
+    assert len(expansion) == PRF_WORDS and max(expansion.values()) == PRF_WEIGHT
+    assert not {"美国", "阿里云", "下手", "为什么"} & set(expansion)
+    assert {"阿里巴巴", "国债"} <= set(expansion)  # from the top articles, not the question
+
+
+def test_feedback_reorders_but_never_adds_articles(sample_index, monkeypatch):
+    idx, _ = sample_index
+    expanded = idx.search(QUESTION, limit=50)
+    monkeypatch.setattr(query, "PRF_MIN_WORDS", 99)
+    plain = idx.search(QUESTION, limit=50)
+    assert expanded.total == plain.total == len(plain.hits)
+    assert {h.id for h in expanded.hits} == {h.id for h in plain.hits}
+    assert titles(expanded) != titles(plain) and titles(expanded)[0] == ALIYUN
