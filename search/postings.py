@@ -20,6 +20,7 @@ from operator import itemgetter
 from pickle import dumps
 
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
+from whoosh.util import random_name
 from whoosh.util.numeric import length_to_byte
 
 SPILL_POSTINGS = 2_000_000  # postings held in memory (about 250 MB) before a sorted run is spilled
@@ -53,7 +54,7 @@ class TermPool:
 
     def spill(self) -> None:
         """Write the postings held in memory to a sorted run on disk."""
-        name = f"terms{len(self.runs)}.run"
+        name = f"{random_name()}.run"  # unique: parallel workers share the temporary folder
         f = self._tempstore.create_file(name).raw_file()
         items = list(self._sorted())  # marshal writes the repeated field and term as references
         for start in range(0, len(items), RUN_CHUNK):
@@ -119,14 +120,13 @@ def write_postings(fieldwriter, schema, lengths, terms) -> None:
         size = block._blocklimit
         for start in range(0, len(postings), size):
             chunk = postings[start:start + size]
-            field_lengths = [field_length(p[2], fieldname) for p in chunk]
-            nonzero = [n for n in field_lengths if n]
+            known = [n for n in (field_length(p[2], fieldname) for p in chunk) if n]  # 0 reads as None
             block._ids = array("I", [p[2] for p in chunk])
             block._weights = array("f", [p[3] for p in chunk])
             block._values = [p[4] for p in chunk if p[4]]
             block._maxweight = max(0, max(p[3] for p in chunk))
-            block._minlength = min(nonzero) if nonzero else None
-            block._maxlength = max(0, max(field_lengths))
+            block._minlength = min(known, default=None)
+            block._maxlength = max(known, default=0)
             _write_block(block, last=start + size >= len(postings))
         fieldwriter.finish_term()
     if current is not None:

@@ -112,3 +112,24 @@ def _renumbered(found, own_docs: int, total: int) -> dict:
         return docnum + total - own_docs if docnum < own_docs else docnum - own_docs
 
     return {(f, t): sorted((original(d), w, v) for d, w, v in posts) for f, t, _, posts in found}
+
+
+def test_pools_sharing_a_temporary_folder_keep_their_own_runs(documents, tmp_path):
+    """Parallel workers' writers spill into one shared temporary folder."""
+    from whoosh.filedb.filestore import FileStorage
+
+    from search.postings import TermPool
+
+    shared = FileStorage(str(tmp_path))
+    pools = [TermPool(shared, spill_postings=2_000) for _ in range(2)]
+    added = [[], []]
+    for docnum, doc in enumerate(documents[:200]):
+        which = docnum % 2
+        for term, _, weight, value in doc["body"]:
+            item = ("body", term, docnum // 2, weight, value)
+            pools[which].add(item)
+            added[which].append(item)
+    assert all(len(pool.runs) >= 3 for pool in pools)
+    for pool, items in zip(pools, added):
+        read = [(f, t, d, w, v) for f, t, postings in pool.terms() for (_, _, d, w, v) in postings]
+        assert sorted(read) == sorted(items)
