@@ -25,7 +25,7 @@ from whoosh.util.numeric import length_to_byte
 
 SPILL_POSTINGS = 2_000_000  # postings held in memory (about 250 MB) before a sorted run is spilled
 COMPRESS_MIN_BYTES = 256  # smaller pickled blocks are stored as they are
-RUN_CHUNK = 20_000  # terms per marshal record in a spilled run
+RUN_CHUNK = 20_000  # postings per marshal record in a spilled run: a merge holds one record per run
 
 
 class TermPool:
@@ -56,9 +56,14 @@ class TermPool:
         """Write the postings held in memory to a sorted run on disk."""
         name = f"{random_name()}.run"  # unique: parallel workers share the temporary folder
         f = self._tempstore.create_file(name).raw_file()
-        items = list(self._sorted())  # marshal writes the repeated field and term as references
-        for start in range(0, len(items), RUN_CHUNK):
-            marshal.dump(items[start:start + RUN_CHUNK], f)
+        chunk, size = [], 0  # marshal writes the field and term repeated in postings as references
+        for item in self._sorted():
+            chunk.append(item)
+            size += len(item[2])
+            if size >= RUN_CHUNK:
+                marshal.dump(chunk, f)
+                chunk, size = [], 0
+        marshal.dump(chunk, f)
         f.close()
         self.runs.append(name)
         self._fields, self._count = {}, 0

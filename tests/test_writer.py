@@ -133,3 +133,28 @@ def test_pools_sharing_a_temporary_folder_keep_their_own_runs(documents, tmp_pat
     for pool, items in zip(pools, added):
         read = [(f, t, d, w, v) for f, t, postings in pool.terms() for (_, _, d, w, v) in postings]
         assert sorted(read) == sorted(items)
+
+
+def test_spilled_runs_are_read_back_a_bounded_chunk_at_a_time(documents, tmp_path, monkeypatch):
+    """A merge holds one chunk of every run in memory, so chunks are bounded in postings."""
+    import marshal
+
+    from whoosh.filedb.filestore import FileStorage
+
+    from search import postings
+
+    monkeypatch.setattr(postings, "RUN_CHUNK", 1_000)
+    pool = postings.TermPool(FileStorage(str(tmp_path)), spill_postings=50_000)
+    for docnum, doc in enumerate(documents):
+        for term, _, weight, value in doc["body"]:
+            pool.add(("body", term, docnum, weight, value))
+    pool.spill()
+    with open(tmp_path / pool.runs[0], "rb") as run:
+        sizes = []
+        while True:
+            try:
+                chunk = marshal.load(run)
+            except EOFError:
+                break
+            sizes.append(sum(len(postings) for *_, postings in chunk))
+    assert len(sizes) > 20 and max(sizes) < 1_000 + 300  # at most one term past the limit
