@@ -116,12 +116,10 @@ def analysis_id() -> str:
     """What an index's terms depend on (tokenizer version, jieba version, its dictionary);
     an index built under another id must be rebuilt. Read from jieba's files without
     importing jieba or ``importlib.metadata`` (15 ms of a one-off query)."""
-    from importlib.util import find_spec
-    from pathlib import Path
+    from .dictionary import jieba_file
 
-    source = Path(find_spec("jieba").origin)
-    version = _VERSION_RE.search(source.read_text(encoding="utf-8")).group(1)
-    return f"v{ANALYSIS_VERSION}/jieba-{version}/dict-{source.with_name('dict.txt').stat().st_size}"
+    version = _VERSION_RE.search(jieba_file("__init__.py").read_text(encoding="utf-8")).group(1)
+    return f"v{ANALYSIS_VERSION}/jieba-{version}/dict-{jieba_file('dict.txt').stat().st_size}"
 
 
 def sub_words(word: str, has_word) -> list[str]:

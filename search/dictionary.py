@@ -98,7 +98,7 @@ def cached_segmenter() -> CompactSegmenter | None:
 
 # --- writing ---------------------------------------------------------------------------------
 
-def _jieba_file(name: str) -> Path:
+def jieba_file(name: str) -> Path:
     """A data file inside the installed jieba package (found without importing jieba)."""
     from importlib.util import find_spec
 
@@ -139,7 +139,7 @@ def _hmm_tables() -> tuple[dict, dict, dict]:
 
 
 def _fill(db: sqlite3.Connection) -> None:
-    freq, total = _read_jieba_dict(_jieba_file("dict.txt"))
+    freq, total = _read_jieba_dict(jieba_file("dict.txt"))
     start, trans, emit = _hmm_tables()
     db.executescript(_SCHEMA)
     db.executemany("INSERT INTO meta VALUES (?, ?)", [("format", FORMAT), ("total", total)])
