@@ -210,12 +210,18 @@ def big_run(sample_dir, news_files, tmp_path):
     return data, ix, state(ix)
 
 
-@pytest.mark.slow
-def test_ctrl_c_while_indexing_exits_130_with_one_line_and_keeps_the_index(big_run):
-    data, ix, before = big_run
+def start_writing(data, ix) -> subprocess.Popen:
+    """``search index`` a second into writing the big run's new articles."""
     proc = start("index", data, "--index-dir", ix)
     wait_for_writer(proc, ix, set(os.listdir(ix)))
     time.sleep(1.0)
+    return proc
+
+
+@pytest.mark.slow
+def test_ctrl_c_while_indexing_exits_130_with_one_line_and_keeps_the_index(big_run):
+    data, ix, before = big_run
+    proc = start_writing(data, ix)
     os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole process group
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
@@ -227,9 +233,7 @@ def test_ctrl_c_while_indexing_exits_130_with_one_line_and_keeps_the_index(big_r
 @pytest.mark.slow
 def test_a_killed_writers_lock_dies_with_it(big_run):
     data, ix, before = big_run
-    proc = start("index", data, "--index-dir", ix)
-    wait_for_writer(proc, ix, set(os.listdir(ix)))
-    time.sleep(1.0)
+    proc = start_writing(data, ix)
     os.kill(proc.pid, signal.SIGKILL)
     proc.communicate(timeout=30)
     assert state(ix) == before
