@@ -317,28 +317,25 @@ def _top(searcher, query, limit: int, allowed, mask: set):
 
 
 def _tiers(tree, expansion=None):
-    """Ranking tiers as (query, the articles it may find or None): all words as written; all
-    words, verbatim inside longer words too; then the words of unquoted text loosely: all of
-    them in any order; some of them. Feedback ``expansion`` words reorder the loose tiers but
-    never add articles without the query's own words."""
-    yield compile_query(tree), None
+    """Ranking tiers: all words as written; all words, verbatim inside longer words too; then
+    the words of unquoted text loosely: all of them in any order; some of them. Feedback
+    ``expansion`` words reorder the loose tiers (see ``best_match_query``)."""
+    yield compile_query(tree)
     if len(positive_leaves(tree)) == 1:
-        yield _all_words_query(tree), None
+        yield _all_words_query(tree)
     if loose_word_count(tree) > 1:
         best_match = best_match_query(tree, expansion)
-        yield best_match, every_word_query(tree)
-        yield best_match, best_match_query(tree) if expansion else None
+        yield Require(best_match, every_word_query(tree))
+        yield best_match
 
 
 def _search_tiers(searcher, tiers, needed: int, allowed):
     """(docnum, score) pairs of the tiers in order, each tier adding new articles, and the
     number of articles the tiers searched match in all."""
     ranked, seen, total = [], set(), 0
-    for query, within in tiers:
+    for query in tiers:
         if len(ranked) >= needed:
             break
-        if within is not None:
-            query = Require(query, within)
         results = _top(searcher, query, needed - len(ranked), allowed, seen)
         total += len(results)
         ranked += [(hit.docnum, hit.score) for hit in results]

@@ -253,12 +253,14 @@ def best_match_query(tree, expansion: dict[str, float] | None = None) -> wq.Quer
     particles from ``STOP_WORDS`` are left out); in longer queries each pair of adjacent
     Chinese characters of a long run (a question) adds a small bonus where it appears verbatim;
     ``expansion`` words (from ``feedback_words``) add their weight. Field filters (``source:``
-    and the like), quoted phrases and exclusions still apply in full.
+    and the like), quoted phrases and exclusions still apply in full. With ``expansion`` the
+    query must be searched without block skipping (as ``Index`` does): Whoosh's ``AndMaybe``
+    loses documents under it.
     """
     children, required, leaves = _loose_parts(tree)
-    scored = [q for leaf in leaves for q in _loose_words(leaf) + _pairs(leaf)]
-    scored += [_any_field(word, weight) for word, weight in (expansion or {}).items()]
-    query = wq.Or(scored)
+    query = wq.Or([q for leaf in leaves for q in _loose_words(leaf) + _pairs(leaf)])
+    if expansion:  # scores only articles with the query's own words: never adds any
+        query = wq.AndMaybe(query, wq.Or([_any_field(word, weight) for word, weight in expansion.items()]))
     return _excluding(children, wq.And(required + [query]) if required else query)
 
 
