@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from search.analysis import fold, han_runs
 from search import Index
+from search.analysis import fold, han_runs
 from search.dictionary import CompactSegmenter, DictionaryError, cache_path, write_dictionary
 
 RELEVANCE = Path(__file__).resolve().parents[1].parent / "shared" / "relevance"

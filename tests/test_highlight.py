@@ -2,7 +2,6 @@
 
 from pathlib import Path
 
-
 from search.articles import read_article
 from search.highlight import ELLIPSIS, find_verbatim, make_snippet, merge_spans
 

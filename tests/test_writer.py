@@ -1,7 +1,6 @@
 """The fast writer writes exactly the postings Whoosh's own writer writes: from memory, from
 spilled runs, and when Whoosh merges existing segments into it."""
 
-import itertools
 
 import pytest
 from whoosh import index as whoosh_index
