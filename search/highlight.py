@@ -53,14 +53,14 @@ def make_snippet(text: str, spans, width: int = 100, fragments: int = 2) -> Snip
     if not spans:
         end = _snap_end(text, min(len(text), width), [])
         return _render(text, [(0, end)], [])
+    folded = {span: fold(text[span[0]:span[1]]) for span in spans}
     windows: list[tuple[int, int]] = []
     for _ in range(fragments):
-        shown = {fold(text[s:e]) for s, e in spans if _inside((s, e), windows)}
-        candidates = [(s, e) for s, e in spans
-                      if fold(text[s:e]) not in shown and not _near((s, e), windows)]
+        shown = {folded[span] for span in spans if _inside(span, windows)}
+        candidates = [span for span in spans if folded[span] not in shown and not _near(span, windows)]
         if not candidates:
             break
-        windows.append(_best_window(text, candidates, width))
+        windows.append(_best_window(text, candidates, width, folded))
     return _render(text, sorted(windows), spans)
 
 
@@ -72,14 +72,15 @@ def _near(span, windows) -> bool:
     return any(span[1] > start - SNAP and span[0] < end + SNAP for start, end in windows)
 
 
-def _best_window(text: str, spans, width: int) -> tuple[int, int]:
-    """The window with the most distinct matched words, then the most matches."""
+def _best_window(text: str, spans, width: int, folded: dict) -> tuple[int, int]:
+    """The window with the most distinct matched words (``folded``: each span's folded text),
+    then the most matches."""
     best, best_score = None, None
     for anchor, _ in spans:
         start = max(0, anchor - width // 4)
         end = min(len(text), start + width)
-        inside = [text[s:e] for s, e in spans if start <= s and e <= end]
-        score = (len({fold(t) for t in inside}), len(inside), -anchor)
+        inside = [folded[(s, e)] for s, e in spans if start <= s and e <= end]
+        score = (len(set(inside)), len(inside), -anchor)
         if best_score is None or score > best_score:
             best, best_score = (start, end), score
     start, end = best

@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from . import scoring
 from .analysis import analysis_id, fold, han_runs, words
 from .errors import IndexBusyError, IndexMismatchError, IndexMissingError, QueryError, SearchError
 from .filters import Filters
@@ -300,20 +301,25 @@ def _date(timestamp) -> datetime | None:
     return datetime.fromtimestamp(timestamp, timezone.utc) if timestamp else None
 
 
-def _top(searcher, query, limit: int, allowed, mask: set):
-    """The best ``limit`` matches and their exact count, in one pass that scores every match.
+def _top(searcher, query, limit: int, allowed, mask: set) -> tuple[list[tuple[int, float]], int]:
+    """The best ``limit`` (docnum, score) pairs and the exact number of matches: scored a term
+    at a time (``scoring.top``), or by Whoosh in one pass that scores every match.
 
     Whoosh's default skips blocks that cannot make the top and swaps in cheaper matchers, but
     then needs a second full pass to count; one exhaustive pass is faster (about 1.4x over the
     tiers of ``benchmarks/queries.txt``) and yields the same ranking.
     """
+    found = scoring.top(searcher, query, limit, allowed, mask)
+    if found is not None:
+        return found
     from whoosh.collectors import FilterCollector, TopCollector
 
     collector = TopCollector(limit=limit, usequality=False, replace=0)
     if allowed is not None or mask:
         collector = FilterCollector(collector, allow=allowed, restrict=mask or None)
     searcher.search_with_collector(query, collector)
-    return collector.results()
+    results = collector.results()
+    return [(hit.docnum, hit.score) for hit in results], len(results)
 
 
 def _tiers(tree, expansion=None):
@@ -336,10 +342,10 @@ def _search_tiers(searcher, tiers, needed: int, allowed):
     for query in tiers:
         if len(ranked) >= needed:
             break
-        results = _top(searcher, query, needed - len(ranked), allowed, seen)
-        total += len(results)
-        ranked += [(hit.docnum, hit.score) for hit in results]
-        seen.update(hit.docnum for hit in results)
+        best, count = _top(searcher, query, needed - len(ranked), allowed, seen)
+        total += count
+        ranked += best
+        seen.update(docnum for docnum, _ in best)
     return ranked, total
 
 

@@ -1,0 +1,221 @@
+"""Term-at-a-time scoring of the ranking tiers' queries.
+
+Whoosh scores a query a document at a time through a tree of matchers: several Python calls
+per posting at every level of the tree. The tiers' queries are small trees of terms, adjacent
+phrases and and/or/not with boosts, so ``top`` evaluates them a term at a time instead: each
+term's postings are read a block at a time into a ``{docnum: score}`` dict, and the dicts are
+combined by the query's operators. Scores are Whoosh's: the weighting's own BM25F parameters
+and collection statistics, the same formula, boosts applied where Whoosh applies them (only
+the order of additions may differ in the last bit). A query with any other part (prefix,
+range, ...) is left to Whoosh.
+"""
+
+from __future__ import annotations
+
+import heapq
+from bisect import bisect_right
+from functools import lru_cache
+
+from whoosh import query as wq
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+from whoosh.matching import FilterMatcher
+from whoosh.scoring import BM25FScorer, WeightScorer
+from whoosh.util.numeric import byte_to_length
+
+from .phrases import Adjacent
+from .query import Require
+
+
+class Unsupported(Exception):
+    """A query part only Whoosh evaluates."""
+
+
+def top(searcher, query, limit: int, allowed=None, mask=None):
+    """The best ``limit`` (docnum, score) pairs of ``query`` in Whoosh's order (score, then
+    docnum) and the number of documents it matches, or None if only Whoosh can evaluate it.
+    ``allowed`` keeps only its documents, ``mask`` leaves its documents out."""
+    scores = {}
+    try:
+        for subsearcher, offset in searcher.leaf_searchers():
+            found = _Segment(searcher, subsearcher).evaluate(query)
+            scores.update({docnum + offset: score for docnum, score in found.items()} if offset else found)
+    except Unsupported:
+        return None
+    if mask:
+        scores = {docnum: score for docnum, score in scores.items() if docnum not in mask}
+    if allowed is not None:
+        scores = {docnum: score for docnum, score in scores.items() if docnum in allowed}
+    return _best(scores, limit), len(scores)
+
+
+def _best(scores: dict[int, float], limit: int) -> list[tuple[int, float]]:
+    """The ``limit`` highest-scoring documents, ties in docnum order (as Whoosh)."""
+    if len(scores) > limit:
+        lowest = heapq.nlargest(limit, scores.values())[-1]
+        scores = {docnum: score for docnum, score in scores.items() if score >= lowest}
+    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:limit]
+
+
+class _Segment:
+    """Evaluates queries over one segment (local docnums), with collection-wide statistics."""
+
+    def __init__(self, searcher, subsearcher):
+        self.searcher = subsearcher
+        self.reader = subsearcher.reader()
+        self.weighting = searcher.weighting
+        self.deleted = frozenset(self.reader._perdoc.deleted_docs())
+        self.doc_count = self.reader.doc_count_all()
+        self._lengths = {}
+
+    def evaluate(self, query, within: set[int] | None = None) -> dict[int, float]:
+        """{docnum: score} of the documents ``query`` matches (only those ``within``, if given).
+        Intersections start from their rarest part and read only blocks holding candidates."""
+        if query is wq.NullQuery:
+            return {}
+        kind = type(query)
+        if kind in (wq.Or, wq.And) and len(query.subqueries) == 1:
+            return self.evaluate(query.subqueries[0], within)  # as Whoosh: a lone subquery, boost ignored
+        if kind is wq.Term:
+            scores = self._term(query.fieldname, query.text, within)
+        elif kind is Adjacent:
+            scores = self._adjacent(query.fieldname, query.words, within)
+        elif kind is wq.Or:
+            scores = _union([self.evaluate(q, within) for q in query.subqueries])
+        elif kind is wq.And:
+            scores = self._intersection(query.subqueries, within)
+        elif kind is wq.AndNot:
+            scores = self.evaluate(query.a, within)
+            excluded = self.evaluate(query.b, set(scores))
+            scores = {d: s for d, s in scores.items() if d not in excluded}
+        elif kind is Require:
+            required = self.evaluate(query.b, within)
+            scores = self.evaluate(query.a, set(required))
+        elif kind is wq.AndMaybe:
+            scores = self.evaluate(query.a, within)
+            extra = self.evaluate(query.b, set(scores))
+            scores = {d: s + extra[d] if d in extra else s for d, s in scores.items()}
+        else:
+            raise Unsupported(kind.__name__)
+        boost = query.boost
+        return {d: s * boost for d, s in scores.items()} if boost != 1.0 else scores
+
+    def _intersection(self, queries, within: set[int] | None) -> dict[int, float]:
+        """Documents every query matches, with the sum of their scores; the rarest is read first."""
+        parts = {}
+        for query in sorted(queries, key=lambda q: q.estimate_size(self.reader)):
+            parts[query] = part = self.evaluate(query, within)
+            if not part:
+                return {}
+            within = set(part)
+        return {d: sum(parts[q][d] for q in queries) for d in within}
+
+    def _term(self, fieldname: str, text, within: set[int] | None) -> dict[int, float]:
+        postings = self._postings(fieldname, text, within)
+        return self._scored(fieldname, text, postings) if postings else {}
+
+    def _adjacent(self, fieldname: str, words, within: set[int] | None) -> dict[int, float]:
+        """Documents with ``words`` in order at consecutive positions, scored by the sum of
+        the words' scores (as ``phrases.AdjacentMatcher``); the rarest word is read first."""
+        order = sorted(range(len(words)), key=lambda i: self.reader.doc_frequency(fieldname, words[i]))
+        postings = {}
+        for i in order:
+            postings[i] = self._postings(fieldname, words[i], within, values=True)
+            if not postings[i]:
+                return {}
+            within = set(postings[i])
+        decode = self.reader.schema[fieldname].format.decoder("positions")
+        found = set()
+        for docnum in within:
+            starts = None
+            for i in order:
+                shifted = {position - i for position in decode(postings[i][docnum][1])}
+                starts = shifted if starts is None else starts & shifted
+                if not starts:
+                    break
+            if starts:
+                found.add(docnum)
+        word_scores = [self._scored(fieldname, word, {d: postings[i][d][0] for d in found})
+                       for i, word in enumerate(words)]
+        return {d: sum(scores[d] for scores in word_scores) for d in found}
+
+    def _postings(self, fieldname: str, text, within: set[int] | None = None, values: bool = False) -> dict:
+        """{docnum: weight} (with ``values``: (weight, encoded value)) of one term, in the
+        documents ``within`` if given: blocks without any of them are skipped unread."""
+        reader = self.reader
+        if fieldname not in reader.schema:
+            raise Unsupported(fieldname)
+        text = reader.schema[fieldname].to_bytes(text) if isinstance(text, str) else text
+        if (fieldname, text) not in reader:
+            return {}
+        matcher = reader.postings(fieldname, text)
+        if isinstance(matcher, FilterMatcher):
+            matcher = matcher.child  # deletions are removed below
+        if not hasattr(matcher, "_read_ids"):
+            raise Unsupported(type(matcher).__name__)
+        wanted = sorted(within) if within is not None else None
+        next_wanted = 0
+        found = {}
+        while matcher.is_active():
+            if wanted is not None:
+                after_block = bisect_right(wanted, matcher.block_max_id(), next_wanted)
+                if after_block == next_wanted:
+                    matcher._next_block()
+                    continue
+                next_wanted = after_block
+            matcher._read_ids()
+            matcher._read_weights()
+            if values:
+                matcher._read_values()
+                found.update(zip(matcher._ids, zip(matcher._weights, matcher._values)))
+            else:
+                found.update(zip(matcher._ids, matcher._weights))
+            matcher._next_block()
+        dropped = self.deleted if within is None else self.deleted | (found.keys() - within)
+        for docnum in dropped.intersection(found):
+            del found[docnum]
+        return found
+
+    def _scored(self, fieldname: str, text, weights: dict[int, float]) -> dict[int, float]:
+        """The weighting's score of each document from the term's weight in it."""
+        scorer = self.weighting.scorer(self.searcher, fieldname, text)
+        if type(scorer) is WeightScorer:
+            return dict(weights)
+        if type(scorer) is not BM25FScorer:
+            raise Unsupported(type(scorer).__name__)
+        idf, k1_plus_1 = scorer.idf, scorer.K1 + 1
+        lengths = self._length_bytes(fieldname)
+        if lengths is None:  # Whoosh's length for a field without lengths
+            norm = _length_norm(scorer.K1, scorer.B, 1, scorer.avgfl)
+            return {d: idf * ((w * k1_plus_1) / (w + norm)) for d, w in weights.items()}
+        norms = _length_norms(scorer.K1, scorer.B, scorer.avgfl)
+        return {d: idf * ((w * k1_plus_1) / (w + norms[lengths[d]])) for d, w in weights.items()}
+
+    def _length_bytes(self, fieldname: str) -> bytes | None:
+        """The field's length of every document of the segment, one byte each as Whoosh encodes
+        them, or None if the segment has no lengths for the field."""
+        if fieldname not in self._lengths:
+            column = self.reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+            stored = None if column is None else column._dbfile.get(column._basepos, column._count)
+            self._lengths[fieldname] = None if stored is None else stored + bytes(self.doc_count - len(stored))
+        return self._lengths[fieldname]
+
+
+def _length_norm(K1: float, B: float, length: int, avgfl: float) -> float:
+    """BM25's ``K1 * (1 - B + B * length / average)``, computed as ``whoosh.scoring.bm25`` does."""
+    return K1 * ((1 - B) + B * length / avgfl)
+
+
+@lru_cache(maxsize=64)
+def _length_norms(K1: float, B: float, avgfl: float) -> tuple[float, ...]:
+    """``_length_norm`` of each of the 256 field lengths Whoosh's length byte encodes."""
+    return tuple(_length_norm(K1, B, byte_to_length(code), avgfl) for code in range(256))
+
+
+def _union(parts: list[dict[int, float]]) -> dict[int, float]:
+    """Each document any part scores, with the sum of its scores."""
+    parts = sorted(parts, key=len, reverse=True)
+    scores = dict(parts[0]) if parts else {}
+    for part in parts[1:]:
+        for docnum, score in part.items():
+            scores[docnum] = scores[docnum] + score if docnum in scores else score
+    return scores

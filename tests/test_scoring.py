@@ -1,0 +1,102 @@
+"""``scoring.top`` finds exactly the documents Whoosh's collector finds for the ranking tiers'
+queries, with the same scores and order, on real articles in an index of several segments with
+deleted documents; queries it does not evaluate are left to Whoosh."""
+
+import shutil
+
+import pytest
+from whoosh import query as wq
+from whoosh.collectors import FilterCollector, TopCollector
+
+from search import Filters, Index
+from search.filters import parse_period
+from search.index import _tiers
+from search.query import feedback_words, parse
+from search.scoring import top
+
+QUERIES = [
+    "阿里云", "美国", "经济", "质量发", "高质量发展", "美", "AI 大模型", "美国 芯片", "开源 软件 -美国",
+    '"数字经济"', "title:阿里云", "source:新闻 台风", "华为 OR 小米", "5G 华为", "iPhone 苹果",
+    "台积电在美国建厂为什么遇到了困难", "个体工商户营业执照上登记的经营者与实际经营者不一致的",
+]
+
+
+@pytest.fixture(scope="module")
+def searcher(tmp_path_factory, sample_dir, news_dir):
+    first, second = tmp_path_factory.mktemp("first"), tmp_path_factory.mktemp("second")
+    news = sorted(news_dir.glob("*.md"))
+    for path in news[:200]:
+        shutil.copy(path, first)
+    for path in news[200:400]:
+        shutil.copy(path, second)
+    with Index(tmp_path_factory.mktemp("scoring")) as idx:
+        idx.add([sample_dir, first])
+        idx.add([sample_dir, first, second])
+        for path in sorted(first.iterdir())[:20]:  # re-indexed: deleted from the first segment
+            path.write_text(path.read_text(encoding="utf-8") + "\n美国经济\n", encoding="utf-8")
+        idx.add([sample_dir, first, second])
+        searcher = idx._reader_searcher()
+        assert len(searcher.leaf_searchers()) > 1
+        assert searcher.reader().has_deletions()
+        yield searcher
+
+
+def whoosh_top(searcher, query, limit, allowed=None, mask=None):
+    if isinstance(query, wq.AndNot):  # Whoosh 2.7.4's own AndNot keeps some excluded documents
+        mask = set(mask or ()) | set(query.b.docs(searcher))
+        query = query.a
+    collector = TopCollector(limit=limit, usequality=False, replace=0)
+    if allowed is not None or mask:
+        collector = FilterCollector(collector, allow=allowed, restrict=mask or None)
+    searcher.search_with_collector(query, collector)
+    results = collector.results()
+    return [(hit.docnum, hit.score) for hit in results], len(results)
+
+
+def tier_queries(searcher):
+    for text in QUERIES:
+        tree = parse(text)
+        yield from _tiers(tree)
+        expansion = feedback_words(tree, [searcher.stored_fields(0)["body"]], lambda word: 10, 1000)
+        yield from _tiers(tree, expansion)
+
+
+def assert_same(found, expected):
+    (best, count), (want, want_count) = found, expected
+    assert count == want_count
+    assert [docnum for docnum, _ in best] == [docnum for docnum, _ in want]
+    assert [score for _, score in best] == pytest.approx([score for _, score in want], rel=1e-12)
+
+
+def test_every_tier_query_gets_whooshs_documents_scores_and_order(searcher):
+    checked = 0
+    for query in tier_queries(searcher):
+        for limit in (10, 1000):
+            found = top(searcher, query, limit)
+            assert found is not None, query
+            assert_same(found, whoosh_top(searcher, query, limit))
+            checked += bool(found[1])
+    assert checked > 40
+
+
+def test_filters_and_masks_apply_as_in_whoosh(searcher):
+    allowed = Filters(since=parse_period("2023-07-10"), source="新闻").allowed(searcher)
+    assert allowed is not None
+    for text in ("美国", "经济 -美国", "台风 暴雨"):
+        query = next(_tiers(parse(text)))
+        mask = {docnum for docnum, _ in top(searcher, query, 5)[0]}
+        assert_same(top(searcher, query, 10, allowed, mask), whoosh_top(searcher, query, 10, allowed, mask))
+
+
+def test_queries_it_does_not_evaluate_are_left_to_whoosh(searcher):
+    assert top(searcher, wq.Prefix("body", "美"), 10) is None
+    assert top(searcher, wq.And([wq.Term("body", "美国"), wq.Not(wq.Term("body", "经济"))]), 10) is None
+
+
+def test_excluded_words_never_match(searcher):
+    found = [top(searcher, query, 1000)[0] for query in _tiers(parse("开源 软件 -美国"))]
+    docnums = [docnum for best in found for docnum, _ in best]
+    assert len(docnums) > 5
+    for docnum in docnums:
+        stored = searcher.stored_fields(docnum)
+        assert "美国" not in stored["title"] + stored["body"]
