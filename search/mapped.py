@@ -25,6 +25,11 @@ class _View:
         self._pos = end
         return data
 
+    def peek(self, size: int) -> memoryview:
+        """The next ``size`` bytes without moving: the unpickler then reads a pickle in two
+        calls instead of one per opcode."""
+        return self._buf[self._pos:self._pos + size]
+
     def readline(self, size: int | None = -1) -> bytes:
         rest = self._buf[self._pos:] if size is None or size < 0 else self._buf[self._pos:self._pos + size]
         for start in range(0, len(rest), 4096):

@@ -13,8 +13,10 @@ range, ...) is left to Whoosh.
 from __future__ import annotations
 
 import heapq
+from array import array
 from bisect import bisect_right
 from functools import lru_cache
+from itertools import accumulate, repeat
 
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
@@ -101,13 +103,14 @@ class _Segment:
 
     def _intersection(self, queries, within: set[int] | None) -> dict[int, float]:
         """Documents every query matches, with the sum of their scores; the rarest is read first."""
-        parts = {}
+        parts = []
         for query in sorted(queries, key=lambda q: q.estimate_size(self.reader)):
-            parts[query] = part = self.evaluate(query, within)
+            part = self.evaluate(query, within)
             if not part:
                 return {}
+            parts.append(part)
             within = set(part)
-        return {d: sum(parts[q][d] for q in queries) for d in within}
+        return {d: sum(part[d] for part in parts) for d in within}
 
     def _term(self, fieldname: str, text, within: set[int] | None) -> dict[int, float]:
         postings = self._postings(fieldname, text, within)
@@ -162,13 +165,12 @@ class _Segment:
                     matcher._next_block()
                     continue
                 next_wanted = after_block
-            matcher._read_ids()
-            matcher._read_weights()
+            ids, weights = _block_ids_weights(matcher)
             if values:
                 matcher._read_values()
-                found.update(zip(matcher._ids, zip(matcher._weights, matcher._values)))
+                found.update(zip(ids, zip(weights, matcher._values)))
             else:
-                found.update(zip(matcher._ids, matcher._weights))
+                found.update(zip(ids, weights))
             matcher._next_block()
         dropped = self.deleted if within is None else self.deleted | (found.keys() - within)
         for docnum in dropped.intersection(found):
@@ -198,6 +200,17 @@ class _Segment:
             stored = None if column is None else column._dbfile.get(column._basepos, column._count)
             self._lengths[fieldname] = None if stored is None else stored + bytes(self.doc_count - len(stored))
         return self._lengths[fieldname]
+
+
+def _block_ids_weights(matcher):
+    """The current block's docnums and weights, decoded as ``W3LeafMatcher`` decodes them
+    (deltas summed; a missing or single weight repeated, as a 32-bit float) but in C loops."""
+    if matcher._data is None:
+        matcher._read_data()
+    deltas, weights = matcher._data[0], matcher._data[1]
+    if weights is None or isinstance(weights, float):
+        weights = repeat(array("f", [1.0 if weights is None else weights])[0])
+    return accumulate(deltas), weights
 
 
 def _length_norm(K1: float, B: float, length: int, avgfl: float) -> float:
