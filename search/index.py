@@ -207,10 +207,9 @@ class Index:
         allowed = filters.allowed(searcher) if filters else None
         if sort == "date":
             for query in (_all_words_query(tree), best_match_query(tree)):
-                results = searcher.search(query, limit=needed, filter=allowed,
-                                          sortedby="date", reverse=True)
-                if not results.is_empty():
-                    return [(hit.docnum, hit.score or 0.0) for hit in results], len(results)
+                ranked, total = _top(searcher, query, needed, allowed, set(), newest_first=True)
+                if ranked:
+                    return ranked, total
             return [], 0
         expansion = None
         if wants_feedback(tree):
@@ -301,25 +300,30 @@ def _date(timestamp) -> datetime | None:
     return datetime.fromtimestamp(timestamp, timezone.utc) if timestamp else None
 
 
-def _top(searcher, query, limit: int, allowed, mask: set) -> tuple[list[tuple[int, float]], int]:
-    """The best ``limit`` (docnum, score) pairs and the exact number of matches: scored a term
-    at a time (``scoring.top``), or by Whoosh in one pass that scores every match.
+def _top(searcher, query, limit: int, allowed, mask: set,
+         newest_first: bool = False) -> tuple[list[tuple[int, float]], int]:
+    """The best ``limit`` (docnum, score) pairs (or the newest) and the exact number of
+    matches: scored a term at a time (``scoring.top``), or by Whoosh in one pass that scores
+    every match.
 
     Whoosh's default skips blocks that cannot make the top and swaps in cheaper matchers, but
     then needs a second full pass to count; one exhaustive pass is faster (about 1.4x over the
     tiers of ``benchmarks/queries.txt``) and yields the same ranking.
     """
-    found = scoring.top(searcher, query, limit, allowed, mask)
+    found = scoring.top(searcher, query, limit, allowed, mask, newest_first)
     if found is not None:
         return found
-    from whoosh.collectors import FilterCollector, TopCollector
+    from whoosh.collectors import FilterCollector, SortingCollector, TopCollector
 
-    collector = TopCollector(limit=limit, usequality=False, replace=0)
+    if newest_first:
+        collector = SortingCollector("date", limit=limit, reverse=True)
+    else:
+        collector = TopCollector(limit=limit, usequality=False, replace=0)
     if allowed is not None or mask:
         collector = FilterCollector(collector, allow=allowed, restrict=mask or None)
     searcher.search_with_collector(query, collector)
     results = collector.results()
-    return [(hit.docnum, hit.score) for hit in results], len(results)
+    return [(hit.docnum, 0.0 if newest_first else hit.score) for hit in results], len(results)
 
 
 def _tiers(tree, expansion=None):

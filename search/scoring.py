@@ -32,10 +32,11 @@ class Unsupported(Exception):
     """A query part only Whoosh evaluates."""
 
 
-def top(searcher, query, limit: int, allowed=None, mask=None):
+def top(searcher, query, limit: int, allowed=None, mask=None, newest_first: bool = False):
     """The best ``limit`` (docnum, score) pairs of ``query`` in Whoosh's order (score, then
-    docnum) and the number of documents it matches, or None if only Whoosh can evaluate it.
-    ``allowed`` keeps only its documents, ``mask`` leaves its documents out."""
+    docnum; with ``newest_first``, the ``date`` column's order as Whoosh's reverse sort) and
+    the number of documents it matches, or None if only Whoosh can evaluate it. ``allowed``
+    keeps only its documents, ``mask`` leaves its documents out."""
     scores = {}
     try:
         for subsearcher, offset in searcher.leaf_searchers():
@@ -47,6 +48,10 @@ def top(searcher, query, limit: int, allowed=None, mask=None):
         scores = {docnum: score for docnum, score in scores.items() if docnum not in mask}
     if allowed is not None:
         scores = {docnum: score for docnum, score in scores.items() if docnum in allowed}
+    if newest_first:
+        dates = searcher.reader().column_reader("date")
+        newest = heapq.nlargest(limit, scores, key=lambda docnum: (dates[docnum], docnum))
+        return [(docnum, scores[docnum]) for docnum in newest], len(scores)
     return _best(scores, limit), len(scores)
 
 

@@ -156,6 +156,7 @@ def test_date_sort_is_newest_first_with_undated_last(sample_index):
     assert dated == sorted(dated, reverse=True)
     assert [h.date for h in hits[len(dated):]] == [None] * (len(hits) - len(dated))
     assert len(hits) - len(dated) == 4
+    assert all(0 < h.score < 100 for h in hits)  # relevance scores, not the date sort key
 
 
 def test_snippet_highlights_point_at_the_query_words(sample_index):

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 from whoosh import query as wq
-from whoosh.collectors import FilterCollector, TopCollector
+from whoosh.collectors import FilterCollector, SortingCollector, TopCollector
 
 from search import Filters, Index
 from search.filters import parse_period
@@ -100,3 +100,17 @@ def test_excluded_words_never_match(searcher):
     for docnum in docnums:
         stored = searcher.stored_fields(docnum)
         assert "美国" not in stored["title"] + stored["body"]
+
+
+def test_newest_first_orders_as_whooshs_date_sort(searcher):
+    allowed = Filters(since=parse_period("2023-07-10")).allowed(searcher)
+    for text in ("美国", "台风 暴雨", "的"):
+        query = next(_tiers(parse(text)))
+        for filtered in (None, allowed):
+            collector = SortingCollector("date", limit=20, reverse=True)
+            if filtered is not None:
+                collector = FilterCollector(collector, allow=filtered)
+            searcher.search_with_collector(query, collector)
+            expected = [hit.docnum for hit in collector.results()]
+            newest, count = top(searcher, query, 20, filtered, newest_first=True)
+            assert [docnum for docnum, _ in newest] == expected and count == len(collector.results())
