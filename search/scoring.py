@@ -17,11 +17,14 @@ from array import array
 from bisect import bisect_right
 from functools import lru_cache
 from itertools import accumulate, repeat
+from pickle import loads
 
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+from whoosh.formats import Positions
 from whoosh.matching import FilterMatcher
 from whoosh.scoring import BM25FScorer, WeightScorer
+from whoosh.system import _INT_SIZE
 from whoosh.util.numeric import byte_to_length
 
 from .phrases import Adjacent
@@ -131,7 +134,7 @@ class _Segment:
             if not postings[i]:
                 return {}
             within = set(postings[i])
-        decode = self.reader.schema[fieldname].format.decoder("positions")
+        decode = _positions_decoder(self.reader.schema[fieldname].format)
         found = set()
         for docnum in within:
             starts = None
@@ -216,6 +219,17 @@ def _block_ids_weights(matcher):
     if weights is None or isinstance(weights, float):
         weights = repeat(array("f", [1.0 if weights is None else weights])[0])
     return accumulate(deltas), weights
+
+
+def _positions_decoder(format_):
+    """The format's position decoder; for ``Positions`` one without a Python loop."""
+    return _decode_positions if type(format_) is Positions else format_.decoder("positions")
+
+
+def _decode_positions(value: bytes):
+    """``whoosh.formats.Positions.decode_positions`` with the deltas summed in C: a count, then
+    the pickled deltas (Whoosh's writer may strip the pickle's final STOP)."""
+    return accumulate(loads(value[_INT_SIZE:] if value.endswith(b".") else value[_INT_SIZE:] + b"."))
 
 
 def _length_norm(K1: float, B: float, length: int, avgfl: float) -> float:
