@@ -9,6 +9,7 @@ Whoosh failures that mean a damaged or incompatible index become ``SearchError``
 from __future__ import annotations
 
 import os
+from collections import Counter
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -245,20 +246,19 @@ class Index:
             return IndexStats(path=str(self.path), documents=0, files=0, undated=0, oldest=None,
                               newest=None, analysis=analysis_id())
         with _guard(self.path):
-            live = [n for n in range(reader.doc_count_all()) if not reader.is_deleted(n)]
-            dates = reader.column_reader("date")
-            sources = reader.column_reader("source")
-            paths = reader.column_reader("path")
-            dated = [dates[n] for n in live if dates[n]]
-            counts: dict[str, int] = {}
-            for n in live:
-                name = sources[n].decode("utf-8") if isinstance(sources[n], bytes) else sources[n]
-                if name:
-                    counts[name] = counts.get(name, 0) + 1
-            files = len({paths[n] for n in live})
+            documents, dated, counts, paths = 0, [], Counter(), set()
+            for segment, _ in reader.leaf_readers():  # columns read per segment: no docnum mapping
+                dates, sources, files = (segment.column_reader(f) for f in ("date", "source", "path"))
+                for n in segment.all_doc_ids():
+                    documents += 1
+                    dated.append(dates[n])
+                    counts[_text(sources[n]) or ""] += 1
+                    paths.add(files[n])
+            dated = [date for date in dated if date]
+            counts.pop("", None)
         size = sum(f.stat().st_size for f in self.path.iterdir() if f.is_file())
-        return IndexStats(path=str(self.path), documents=len(live), files=files,
-                          undated=len(live) - len(dated), oldest=_date(min(dated, default=0)),
+        return IndexStats(path=str(self.path), documents=documents, files=len(paths),
+                          undated=documents - len(dated), oldest=_date(min(dated, default=0)),
                           newest=_date(max(dated, default=0)),
                           sources=dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))),
                           size_bytes=size, analysis=analysis_id())
