@@ -25,6 +25,10 @@ from whoosh.util.numeric import length_to_byte
 
 SPILL_POSTINGS = 2_000_000  # postings held in memory (about 250 MB) before a sorted run is spilled
 COMPRESS_MIN_BYTES = 256  # smaller pickled blocks are stored as they are
+# Whoosh pickles blocks with protocol 2, which has no bytes type: every posting's value is
+# pickled as a call to codecs.encode. Protocol 5 stores bytes and arrays as they are; Whoosh's
+# reader unpickles any protocol.
+BLOCK_PROTOCOL = 5
 RUN_CHUNK = 20_000  # postings per marshal record in a spilled run: a merge holds one record per run
 
 
@@ -146,7 +150,7 @@ def _write_block(block, last: bool) -> None:
     if not block._blockcount:
         postfile.write(WHOOSH3_HEADER_MAGIC)
     block._terminfo.add_block(block)
-    data = dumps((block._mini_ids(), block._mini_weights(), block._mini_values()), 2)
+    data = dumps((block._mini_ids(), block._mini_weights(), block._mini_values()), BLOCK_PROTOCOL)
     compression = block._compression if len(data) >= COMPRESS_MIN_BYTES else 0
     if compression:
         data = zlib.compress(data, compression)

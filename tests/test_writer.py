@@ -72,6 +72,15 @@ def test_the_same_postings_as_whooshs_writer(documents, reference, tmp_path):
     assert postings(ix) == reference
 
 
+def test_postings_files_are_smaller_than_whooshs(documents, tmp_path):
+    """Blocks pickled with protocol 5 store values as bytes, not one codecs.encode call each."""
+    sizes = {}
+    for writer_class in (SegmentWriter, FastSegmentWriter):
+        ix, _ = build(tmp_path / writer_class.__name__, documents, writer_class)
+        sizes[writer_class] = sum(f.stat().st_size for f in (tmp_path / writer_class.__name__).iterdir())
+    assert sizes[FastSegmentWriter] < 0.8 * sizes[SegmentWriter]
+
+
 def test_the_same_postings_from_spilled_runs(documents, reference, tmp_path):
     ix, spilled = build(tmp_path / "spilled", documents, FastSegmentWriter, spill_postings=40_000)
     assert spilled >= 3
