@@ -111,29 +111,31 @@ _DOCNUM = itemgetter(2)
 
 
 def write_postings(fieldwriter, schema, lengths, terms) -> None:
-    """Write ``TermPool.terms()`` through a W3 field writer, one block per call.
+    """Write ``TermPool.terms()`` through a W3 field writer, one block per call;
+    ``lengths.of_field(name)`` lists the field's length in each document of the segment.
 
     Mirrors ``FieldWriter.add_postings`` and ``W3PostingsWriter.add_posting``: the same block
     statistics (weights, field lengths of each document), empty values left out.
     """
-    field_length = lengths.doc_field_length
     current = None
     for fieldname, term, postings in terms:
         if fieldname != current:
             if current is not None:
                 fieldwriter.finish_field()
             fieldwriter.start_field(fieldname, schema[fieldname])
-            current = fieldname
+            current, field_lengths = fieldname, lengths.of_field(fieldname)
         fieldwriter.start_term(term)
         block = fieldwriter._postwriter
         size = block._blocklimit
         for start in range(0, len(postings), size):
             chunk = postings[start:start + size]
-            known = [n for n in (field_length(p[2], fieldname) for p in chunk) if n]  # 0 reads as None
-            block._ids = array("I", [p[2] for p in chunk])
-            block._weights = array("f", [p[3] for p in chunk])
+            ids = [p[2] for p in chunk]
+            weights = [p[3] for p in chunk]
+            known = [n for n in map(field_lengths.__getitem__, ids) if n]  # 0 reads as None
+            block._ids = array("I", ids)
+            block._weights = array("f", weights)
             block._values = [p[4] for p in chunk if p[4]]
-            block._maxweight = max(0, max(p[3] for p in chunk))
+            block._maxweight = max(0, max(weights))
             block._minlength = min(known, default=None)
             block._maxlength = max(known, default=0)
             _write_block(block, last=start + size >= len(postings))

@@ -60,17 +60,17 @@ class FastSegmentWriter(SegmentWriter):
 
 
 class _CachedLengths:
+    """Each field's length in every document of the segment being flushed, read once."""
+
     def __init__(self, reader):
         self._reader = reader
         self._lengths: dict[str, list[int]] = {}
 
-    def doc_field_length(self, docnum, fieldname, default=0):
-        lengths = self._lengths.get(fieldname)
-        if lengths is None:
+    def of_field(self, fieldname: str) -> list[int]:
+        if fieldname not in self._lengths:
             read = self._reader.doc_field_length
-            lengths = [read(n, fieldname, default) for n in range(self._reader.doc_count_all())]
-            self._lengths[fieldname] = lengths
-        return lengths[docnum]
+            self._lengths[fieldname] = [read(n, fieldname, 0) for n in range(self._reader.doc_count_all())]
+        return self._lengths[fieldname]
 
     def close(self):
         self._reader.close()
