@@ -17,11 +17,12 @@ from array import array
 from bisect import bisect_right
 from functools import lru_cache
 from itertools import accumulate, repeat
+from operator import itemgetter
 from pickle import loads
 
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
-from whoosh.formats import Positions
+from whoosh.formats import Characters, Positions
 from whoosh.matching import FilterMatcher
 from whoosh.scoring import BM25FScorer, WeightScorer
 from whoosh.system import _INT_SIZE
@@ -29,6 +30,8 @@ from whoosh.util.numeric import byte_to_length
 
 from .phrases import Adjacent
 from .query import Require
+
+_FIRST = itemgetter(0)
 
 
 class Unsupported(Exception):
@@ -222,14 +225,19 @@ def _block_ids_weights(matcher):
 
 
 def _positions_decoder(format_):
-    """The format's position decoder; for ``Positions`` one without a Python loop."""
-    return _decode_positions if type(format_) is Positions else format_.decoder("positions")
+    """The format's position decoder; for Whoosh's ``Positions`` and ``Characters`` formats
+    one that sums the position deltas in C."""
+    if type(format_) is Positions:
+        return lambda value: accumulate(_codes(value))
+    if type(format_) is Characters:
+        return lambda value: accumulate(map(_FIRST, _codes(value)))
+    return format_.decoder("positions")
 
 
-def _decode_positions(value: bytes):
-    """``whoosh.formats.Positions.decode_positions`` with the deltas summed in C: a count, then
-    the pickled deltas (Whoosh's writer may strip the pickle's final STOP)."""
-    return accumulate(loads(value[_INT_SIZE:] if value.endswith(b".") else value[_INT_SIZE:] + b"."))
+def _codes(value: bytes) -> list:
+    """The per-occurrence codes of a ``Positions``/``Characters`` value: a count, then the
+    pickled codes (Whoosh's writer may strip the pickle's final STOP)."""
+    return loads(value[_INT_SIZE:] if value.endswith(b".") else value[_INT_SIZE:] + b".")
 
 
 def _length_norm(K1: float, B: float, length: int, avgfl: float) -> float:
