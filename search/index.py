@@ -20,7 +20,7 @@ from .analysis import analysis_id, fold, han_runs, words
 from .errors import IndexBusyError, IndexMismatchError, IndexMissingError, QueryError, SearchError
 from .filters import Filters
 from .highlight import find_verbatim, make_snippet
-from .query import (PRF_DOCS, QuerySyntaxError, Require, best_match_query, compile_query,
+from .query import (BM25_B, PRF_DOCS, QuerySyntaxError, Require, best_match_query, compile_query,
                     every_word_query, feedback_words, loose_word_count, parse, positive_leaves,
                     wants_feedback)
 from .results import Document, Hit, IndexStats, SearchResults
@@ -174,7 +174,7 @@ class Index:
             for attempt in range(OPEN_ATTEMPTS):
                 try:
                     with _guard(self.path):
-                        self._searcher = self._open().searcher(weighting=BM25F())
+                        self._searcher = self._open().searcher(weighting=BM25F(B=BM25_B))
                     break
                 except IndexMismatchError as error:
                     # A commit can delete the files of the table of contents just read: read again.

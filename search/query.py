@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from whoosh import query as wq
 
-from .analysis import fold, han_runs, words
+from .analysis import fold, han_runs, query_segmenter, sub_words, words
 from .phrases import Adjacent
 from .schema import FILTER_FIELDS, HAN_FIELDS, filter_term
 
@@ -28,8 +28,17 @@ TEXT_FIELDS = ("title", "body")
 FIELDS = ("title", "author", "source", "category")
 FIELD_BOOSTS = {"title": 0.3, "body": 1.0}  # measured: see benchmarks/README.md
 HAN_BOOST = 0.5  # a verbatim match inside a longer word counts for less than a word
-PAIR_BOOST = 0.5  # a verbatim pair of query characters, in best-match ranking ...
-PAIR_MIN_CHARS = 6  # ... in a run this long (a question, not a keyword): costly on common characters
+# Best-match ranking (measured: see benchmarks/README.md). BM25's length normalisation B:
+BM25_B = 0.9
+# A query word's search-mode sub-words (消费者权益保护法: 消费者, 权益, 保护法) count this much:
+# articles often write a compound as separate words.
+SUB_WORD_BOOST = 0.5
+# In a Han run this long (a question, not a keyword), each character and each pair of adjacent
+# characters found verbatim also count: questions and the articles that answer them share
+# characters more often than words.
+PAIR_MIN_CHARS = 6
+CHAR_BOOST = 0.8
+PAIR_BOOST = 0.3
 # Pseudo-relevance feedback on questions (measured: see benchmarks/README.md): the top PRF_DOCS
 # articles of a first pass lend their PRF_WORDS most typical words, weighted up to PRF_WEIGHT.
 PRF_MIN_WORDS = 4
@@ -249,16 +258,17 @@ def best_match_query(tree, expansion: dict[str, float] | None = None) -> wq.Quer
     """Articles with some of the query's words, in any order, ranked by how many, how rare
     and where.
 
-    Every jieba word of every unquoted positive leaf counts on its own (question words and
-    particles from ``STOP_WORDS`` are left out); in longer queries each pair of adjacent
-    Chinese characters of a long run (a question) adds a small bonus where it appears verbatim;
-    ``expansion`` words (from ``feedback_words``) add their weight. Field filters (``source:``
+    Every jieba word of every unquoted positive leaf counts on its own, its search-mode
+    sub-words for less (question words and particles from ``STOP_WORDS`` are left out); in
+    a question (a long Han run) each character and each pair of adjacent characters found
+    verbatim in the body count too; ``expansion`` words (from ``feedback_words``) add their
+    weight to articles that match otherwise. Field filters (``source:``
     and the like), quoted phrases and exclusions still apply in full. With ``expansion`` the
     query must be searched without block skipping (as ``Index`` does): Whoosh's ``AndMaybe``
     loses documents under it.
     """
     children, required, leaves = _loose_parts(tree)
-    query = wq.Or([q for leaf in leaves for q in _loose_words(leaf) + _pairs(leaf)])
+    query = wq.Or([q for leaf in leaves for q in _loose_words(leaf) + _chars(leaf) + _pairs(leaf)])
     if expansion:  # scores only articles with the query's own words: never adds any
         query = wq.AndMaybe(query, wq.Or([_any_field(word, weight) for word, weight in expansion.items()]))
     return _excluding(children, wq.And(required + [query]) if required else query)
@@ -268,7 +278,7 @@ def every_word_query(tree) -> wq.Query:
     """Articles with every loose word of the query (in any order): the best-match tier that
     ranks before articles with only some, scored by ``best_match_query``."""
     children, required, leaves = _loose_parts(tree)
-    return _excluding(children, wq.And(required + [q for leaf in leaves for q in _loose_words(leaf)]))
+    return _excluding(children, wq.And(required + [q for leaf in leaves for q in _loose_words(leaf, False)]))
 
 
 def _loose_parts(tree):
@@ -314,18 +324,32 @@ def loose_word_count(tree) -> int:
     return sum(len(list(words(leaf.text))) for leaf in positive_leaves(tree) if not _is_required(leaf))
 
 
-def _loose_words(leaf: Leaf) -> list[wq.Query]:
-    """One query per distinct word of the leaf, over its fields."""
+def _loose_words(leaf: Leaf, with_sub_words: bool = True) -> list[wq.Query]:
+    """One query per distinct word of the leaf, over its fields (and its sub-words)."""
     if leaf.prefix:
         return [wq.Or([_word_query(leaf, f) for f in _fields(leaf)])]
     tokens = [w.text for w in words(leaf.text)]
     tokens = [t for t in tokens if t not in STOP_WORDS] or tokens
-    return [wq.Or([wq.Term(field, token, boost=FIELD_BOOSTS[field]) for field in _fields(leaf)])
-            for token in dict.fromkeys(tokens)]
+    has_word = query_segmenter().has_word
+    queries = []
+    for token in dict.fromkeys(tokens):
+        weights = {token: 1.0} | {sub: SUB_WORD_BOOST for sub in sub_words(token, has_word) if with_sub_words}
+        queries.append(wq.Or([wq.Term(field, word, boost=FIELD_BOOSTS[field] * weight)
+                              for word, weight in weights.items() for field in _fields(leaf)]))
+    return queries
 
 
 def _any_field(word: str, weight: float) -> wq.Query:
     return wq.Or([wq.Term(field, word, boost=FIELD_BOOSTS[field] * weight) for field in TEXT_FIELDS])
+
+
+def _chars(leaf: Leaf) -> list[wq.Query]:
+    """Each Han character of the leaf's long runs but ``STOP_WORDS``, in the body."""
+    if leaf.prefix or leaf.field not in (None, "body"):
+        return []
+    chars = {char for run in han_runs(leaf.text) if len(run) >= PAIR_MIN_CHARS
+             for char in run if char not in STOP_WORDS}
+    return [wq.Term(HAN_FIELDS["body"], char, boost=CHAR_BOOST) for char in sorted(chars)]
 
 
 def _pairs(leaf: Leaf) -> list[wq.Query]:

@@ -221,7 +221,7 @@ def test_reindex_handles_unchanged_changed_deleted_and_new_files(tmp_path):
         shutil.copy(SAMPLE / f"{ALIYUN}.md", posts / "new.md")
         update = idx.add([posts])
         assert (update.added, update.updated, update.unchanged, update.removed) == (1, 1, 3, 1)
-        assert [h.path for h in idx.search("独一无二的补充段落")] == [str(changed)]
+        assert [h.path for h in idx.search('"独一无二的补充段落"')] == [str(changed)]
         stats = idx.stats()  # live documents of every segment, none deleted
         assert (stats.documents, stats.files) == (5, 5)
 
