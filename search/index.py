@@ -208,15 +208,15 @@ class Index:
         allowed = filters.allowed(searcher) if filters else None
         if sort == "date":
             for query in (_all_words_query(tree), best_match_query(tree)):
-                ranked, total = _top(searcher, query, needed, allowed, set(), newest_first=True)
+                ranked, total = _top(searcher, query, needed, allowed, set(), {}, newest_first=True)
                 if ranked:
                     return ranked, total
             return [], 0
-        expansion = None
+        expansion, cache = None, {}  # the second pass reuses the first's evaluations
         if wants_feedback(tree):
-            first, _ = _search_tiers(searcher, _tiers(tree), PRF_DOCS, allowed)
+            first, _ = _search_tiers(searcher, _tiers(tree), PRF_DOCS, allowed, cache)
             expansion = _feedback(searcher, tree, [docnum for docnum, _ in first])
-        return _search_tiers(searcher, _tiers(tree, expansion), needed, allowed)
+        return _search_tiers(searcher, _tiers(tree, expansion), needed, allowed, cache)
 
     def _hit(self, searcher, marks: "_Marks", docnum: int, score: float, rank: int) -> Hit:
         stored = searcher.stored_fields(docnum)
@@ -300,7 +300,7 @@ def _date(timestamp) -> datetime | None:
     return datetime.fromtimestamp(timestamp, timezone.utc) if timestamp else None
 
 
-def _top(searcher, query, limit: int, allowed, mask: set,
+def _top(searcher, query, limit: int, allowed, mask: set, cache: dict,
          newest_first: bool = False) -> tuple[list[tuple[int, float]], int]:
     """The best ``limit`` (docnum, score) pairs (or the newest) and the exact number of
     matches: scored a term at a time (``scoring.top``), or by Whoosh in one pass that scores
@@ -310,7 +310,7 @@ def _top(searcher, query, limit: int, allowed, mask: set,
     then needs a second full pass to count; one exhaustive pass is faster (about 1.4x over the
     tiers of ``benchmarks/queries.txt``) and yields the same ranking.
     """
-    found = scoring.top(searcher, query, limit, allowed, mask, newest_first)
+    found = scoring.top(searcher, query, limit, allowed, mask, newest_first, cache)
     if found is not None:
         return found
     from whoosh.collectors import FilterCollector, SortingCollector, TopCollector
@@ -339,14 +339,14 @@ def _tiers(tree, expansion=None):
         yield best_match
 
 
-def _search_tiers(searcher, tiers, needed: int, allowed):
+def _search_tiers(searcher, tiers, needed: int, allowed, cache: dict):
     """(docnum, score) pairs of the tiers in order, each tier adding new articles, and the
     number of articles the tiers searched match in all."""
     ranked, seen, total = [], set(), 0
     for query in tiers:
         if len(ranked) >= needed:
             break
-        best, count = _top(searcher, query, needed - len(ranked), allowed, seen)
+        best, count = _top(searcher, query, needed - len(ranked), allowed, seen, cache)
         total += count
         ranked += best
         seen.update(docnum for docnum, _ in best)

@@ -38,15 +38,18 @@ class Unsupported(Exception):
     """A query part only Whoosh evaluates."""
 
 
-def top(searcher, query, limit: int, allowed=None, mask=None, newest_first: bool = False):
+def top(searcher, query, limit: int, allowed=None, mask=None, newest_first: bool = False,
+        cache: dict | None = None):
     """The best ``limit`` (docnum, score) pairs of ``query`` in Whoosh's order (score, then
     docnum; with ``newest_first``, the ``date`` column's order as Whoosh's reverse sort) and
     the number of documents it matches, or None if only Whoosh can evaluate it. ``allowed``
-    keeps only its documents, ``mask`` leaves its documents out."""
+    keeps only its documents, ``mask`` leaves its documents out. Calls sharing a ``cache``
+    (one search's tiers and passes) evaluate each subquery once."""
     scores = {}
+    cache = {} if cache is None else cache
     try:
         for subsearcher, offset in searcher.leaf_searchers():
-            found = _Segment(searcher, subsearcher).evaluate(query)
+            found = _Segment(searcher, subsearcher, cache.setdefault(offset, {})).evaluate(query)
             scores.update({docnum + offset: score for docnum, score in found.items()} if offset else found)
     except Unsupported:
         return None
@@ -72,7 +75,8 @@ def _best(scores: dict[int, float], limit: int) -> list[tuple[int, float]]:
 class _Segment:
     """Evaluates queries over one segment (local docnums), with collection-wide statistics."""
 
-    def __init__(self, searcher, subsearcher):
+    def __init__(self, searcher, subsearcher, cache: dict):
+        self.cache = cache  # {query: scores} of whole-segment evaluations; never mutated
         self.searcher = subsearcher
         self.reader = subsearcher.reader()
         self.weighting = searcher.weighting
@@ -83,6 +87,13 @@ class _Segment:
     def evaluate(self, query, within: set[int] | None = None) -> dict[int, float]:
         """{docnum: score} of the documents ``query`` matches (only those ``within``, if given).
         Intersections start from their rarest part and read only blocks holding candidates."""
+        if within is not None:
+            return self._evaluate(query, within)
+        if query not in self.cache:
+            self.cache[query] = self._evaluate(query, None)
+        return self.cache[query]
+
+    def _evaluate(self, query, within: set[int] | None) -> dict[int, float]:
         if query is wq.NullQuery:
             return {}
         kind = type(query)

@@ -261,7 +261,7 @@ def test_feedback_expands_a_question_with_words_of_its_top_articles(sample_index
     idx, _ = sample_index
     tree = parse(QUESTION)
     searcher = idx._reader_searcher()
-    first = [docnum for docnum, _ in _search_tiers(searcher, _tiers(tree), PRF_DOCS, None)[0]]
+    first = [docnum for docnum, _ in _search_tiers(searcher, _tiers(tree), PRF_DOCS, None, {})[0]]
     expansion = _feedback(searcher, tree, first)
     assert len(expansion) == PRF_WORDS and max(expansion.values()) == PRF_WEIGHT
     assert not {"美国", "阿里云", "下手", "为什么"} & set(expansion)

@@ -114,3 +114,10 @@ def test_newest_first_orders_as_whooshs_date_sort(searcher):
             expected = [hit.docnum for hit in collector.results()]
             newest, count = top(searcher, query, 20, filtered, newest_first=True)
             assert [docnum for docnum, _ in newest] == expected and count == len(collector.results())
+
+
+def test_a_shared_cache_changes_no_result(searcher):
+    cache = {}
+    for query in tier_queries(searcher):
+        assert top(searcher, query, 20, cache=cache) == top(searcher, query, 20)
+    assert cache
