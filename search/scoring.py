@@ -194,8 +194,9 @@ class _Segment:
             else:
                 found.update(zip(ids, weights))
             matcher._next_block()
-        dropped = self.deleted if within is None else self.deleted | (found.keys() - within)
-        for docnum in dropped.intersection(found):
+        for docnum in found.keys() - within if within is not None else ():
+            del found[docnum]
+        for docnum in self.deleted.intersection(found) if self.deleted else ():
             del found[docnum]
         return found
 
