@@ -34,8 +34,8 @@ BM25_B = 0.9
 # articles often write a compound as separate words.
 SUB_WORD_BOOST = 0.5
 # In a Han run this long (a question, not a keyword), each character and each pair of adjacent
-# characters found verbatim also count: questions and the articles that answer them share
-# characters more often than words.
+# characters found verbatim also count (in articles with a query word): questions and the
+# articles that answer them share characters more often than words.
 PAIR_MIN_CHARS = 6
 CHAR_BOOST = 0.8
 PAIR_BOOST = 0.3
@@ -261,14 +261,16 @@ def best_match_query(tree, expansion: dict[str, float] | None = None) -> wq.Quer
     Every jieba word of every unquoted positive leaf counts on its own, its search-mode
     sub-words for less (question words and particles from ``STOP_WORDS`` are left out); in
     a question (a long Han run) each character and each pair of adjacent characters found
-    verbatim in the body count too; ``expansion`` words (from ``feedback_words``) add their
-    weight to articles that match otherwise. Field filters (``source:``
-    and the like), quoted phrases and exclusions still apply in full. With ``expansion`` the
-    query must be searched without block skipping (as ``Index`` does): Whoosh's ``AndMaybe``
-    loses documents under it.
+    verbatim in the body add to the score of articles with a word, as ``expansion`` words
+    (from ``feedback_words``) do: neither adds articles. Field filters (``source:``
+    and the like), quoted phrases and exclusions still apply in full. The query must be
+    searched without block skipping (as ``Index`` does): Whoosh's ``AndMaybe`` loses documents
+    under it.
     """
     children, required, leaves = _loose_parts(tree)
-    query = wq.Or([q for leaf in leaves for q in _loose_words(leaf) + _chars(leaf) + _pairs(leaf)])
+    query = wq.Or([q for leaf in leaves for q in _loose_words(leaf)])
+    bonus = [q for leaf in leaves for q in _chars(leaf) + _pairs(leaf)]
+    query = wq.AndMaybe(query, wq.Or(bonus)) if bonus else query
     if expansion:  # scores only articles with the query's own words: never adds any
         query = wq.AndMaybe(query, wq.Or([_any_field(word, weight) for word, weight in expansion.items()]))
     return _excluding(children, wq.And(required + [query]) if required else query)
