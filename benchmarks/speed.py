@@ -333,8 +333,9 @@ def bench_warm(index_dir: Path, queries: list[Query], runs: int) -> dict:
     }
 
 
-def bench_cli(search: str, index_dir: Path, runs: int) -> dict:
-    """Wall time of fresh processes: a query (exit 1 = nothing found is fine), --help, stats.
+def bench_cli(search: str, index_dir: Path, folder: Path, runs: int) -> dict:
+    """Wall time of fresh processes: a query (exit 1 = nothing found is fine) alternating with
+    its ``rg`` baseline, so that both meet the same state of the machine; --help; stats.
 
     The package is byte-compiled first, as ``pip install`` leaves it: an editable install under
     ``PYTHONDONTWRITEBYTECODE`` would otherwise compile every module in every process.
@@ -342,13 +343,18 @@ def bench_cli(search: str, index_dir: Path, runs: int) -> dict:
     import search as package
 
     compileall.compile_dir(Path(package.__file__).parent, quiet=1)
-    commands = {
-        "cold_query": ([search, "query", COLD_QUERY, "--index-dir", str(index_dir), "-n", "10"], (0, 1)),
-        "help": ([search, "--help"], (0,)),
-        "stats": ([search, "stats", "--index-dir", str(index_dir)], (0,)),
-    }
-    return {name: timing([checked(run_process(cmd), cmd, ok).seconds for _ in range(runs)])
-            for name, (cmd, ok) in commands.items()}
+    query = [search, "query", COLD_QUERY, "--index-dir", str(index_dir), "-n", "10"]
+    rg = shutil.which("rg")
+    grep = [rg, "--no-config", "-l", COLD_QUERY, str(folder)] if rg else None
+    cold, baseline = [], []
+    for _ in range(runs):
+        cold.append(checked(run_process(query), query, (0, 1)).seconds)
+        if grep:
+            baseline.append(checked(run_process(grep), grep, (0, 1)).seconds)
+    commands = {"help": ([search, "--help"], (0,)), "stats": ([search, "stats", "--index-dir", str(index_dir)], (0,))}
+    return {"cold_query": timing(cold), "rg": timing(baseline) if grep else {"skipped": "rg is not on PATH"},
+            **{name: timing([checked(run_process(cmd), cmd, ok).seconds for _ in range(runs)])
+               for name, (cmd, ok) in commands.items()}}
 
 
 # -- baselines ----------------------------------------------------------------------------------
@@ -399,14 +405,6 @@ def bench_stock(folder: Path, index_dir: Path, runs: int, docs: int) -> dict:
             "index_mb": folder_bytes(index_dir) / MB, "log": results[-1].stderr.strip().splitlines()[-1]}
 
 
-def bench_rg(folder: Path, runs: int) -> dict:
-    rg = shutil.which("rg")
-    if not rg:
-        return {"skipped": "rg is not on PATH"}
-    cmd = [rg, "--no-config", "-l", COLD_QUERY, str(folder)]
-    return timing([checked(run_process(cmd), cmd, (0, 1)).seconds for _ in range(runs)])
-
-
 # -- one size -----------------------------------------------------------------------------------
 
 
@@ -426,12 +424,10 @@ def bench_size(corpus: Path, articles: list[Path], scratch: Path, args, queries:
     result["reindex_unchanged"] = bench_unchanged(search, folder, index_dir, args.runs)
     log("  warm queries")
     result["warm_query"] = bench_warm(index_dir, queries, args.runs)
-    log("  cold CLI processes")
-    result.update(bench_cli(search, index_dir, short_runs))
+    log("  cold CLI processes, and rg")
+    result.update(bench_cli(search, index_dir, folder, short_runs))
     log(f"  re-index, {MODIFIED_FILES} files modified")
     result["reindex_modified"] = bench_modified(search, folder, index_dir, args.runs)
-    log("  rg")
-    result["rg"] = bench_rg(folder, short_runs)
     if size <= args.stock_max_size:
         result["stock"] = bench_stock(folder, scratch / f"stock-index-{size}", build_runs, size)
     else:
@@ -487,7 +483,7 @@ TARGETS = [
     Target("index_s", 180, False, "full"),
     Target("peak_rss_tree_mb", 2048, False, "full"),
     Target("unchanged_s", 5, False, "full"),
-    Target("cold_over_rg", 0.5, False, None),
+    Target("cold_over_rg", 0.5, False, "full"),  # the issue: "on the 68,145-article index"
     Target("warm_median_ms", 5, False, None),
     Target("warm_p95_ms", 20, False, None),
 ]
