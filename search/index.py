@@ -343,13 +343,13 @@ def _search_tiers(searcher, tiers, needed: int, allowed, cache: dict):
     """(docnum, score) pairs of the tiers in order, each tier adding new articles, and the
     number of articles the tiers searched match in all."""
     ranked, seen, total = [], set(), 0
-    for query in tiers:
-        if len(ranked) >= needed:
-            break
+    for query in tiers:  # the next tier's query is only built when it is needed
         best, count = _top(searcher, query, needed - len(ranked), allowed, seen, cache)
         total += count
         ranked += best
         seen.update(docnum for docnum, _ in best)
+        if len(ranked) >= needed:
+            break
     return ranked, total
 
 
