@@ -7,6 +7,7 @@ wins (马克思, not 马克); fragments snap to CJK and Latin sentence punctuati
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
 from .analysis import fold
@@ -53,7 +54,8 @@ def make_snippet(text: str, spans, width: int = 100, fragments: int = 2) -> Snip
     if not spans:
         end = _snap_end(text, min(len(text), width), [])
         return _render(text, [(0, end)], [])
-    folded = {span: fold(text[span[0]:span[1]]) for span in spans}
+    folded_text = fold(text)  # folding keeps the length: spans index it too
+    folded = {span: folded_text[span[0]:span[1]] for span in spans}
     windows: list[tuple[int, int]] = []
     for _ in range(fragments):
         shown = {folded[span] for span in spans if _inside(span, windows)}
@@ -74,12 +76,14 @@ def _near(span, windows) -> bool:
 
 def _best_window(text: str, spans, width: int, folded: dict) -> tuple[int, int]:
     """The window with the most distinct matched words (``folded``: each span's folded text),
-    then the most matches."""
+    then the most matches. ``spans`` are sorted and disjoint, so each window holds a run of them."""
+    starts, ends = [s for s, _ in spans], [e for _, e in spans]
+    words = [folded[span] for span in spans]
     best, best_score = None, None
-    for anchor, _ in spans:
+    for anchor in starts:
         start = max(0, anchor - width // 4)
         end = min(len(text), start + width)
-        inside = [folded[(s, e)] for s, e in spans if start <= s and e <= end]
+        inside = words[bisect_left(starts, start):bisect_right(ends, end)]
         score = (len(set(inside)), len(inside), -anchor)
         if best_score is None or score > best_score:
             best, best_score = (start, end), score
