@@ -38,11 +38,19 @@ class AdjacentMatcher(SpanNear2.SpanNear2Matcher):
         return self.__class__([m.copy() for m in self.ms])
 
     def _get_spans(self):
-        starts = None
-        for place, matcher in enumerate(self.ms):
-            shifted = {position - place for position in matcher.value_as("positions")}
-            starts = shifted if starts is None else starts & shifted
-            if not starts:
-                return []
+        starts = phrase_starts((place, m.value_as("positions")) for place, m in enumerate(self.ms))
         last = len(self.ms) - 1
         return [Span(start, start + last) for start in sorted(starts)]
+
+
+def phrase_starts(placed_positions) -> set[int]:
+    """Where a phrase starts in one document, from ``(place, positions)`` of each of its words
+    (``place``: the word's index in the phrase), in any order: each word's positions shifted
+    back by its place, intersected. Stops reading at the first empty intersection."""
+    starts = None
+    for place, positions in placed_positions:
+        shifted = {position - place for position in positions}
+        starts = shifted if starts is None else starts & shifted
+        if not starts:
+            return set()
+    return starts or set()

@@ -28,7 +28,7 @@ from whoosh.scoring import BM25FScorer, WeightScorer
 from whoosh.system import _INT_SIZE
 from whoosh.util.numeric import byte_to_length
 
-from .phrases import Adjacent
+from .phrases import Adjacent, phrase_starts
 from .query import Require
 
 _FIRST = itemgetter(0)
@@ -149,16 +149,8 @@ class _Segment:
                 return {}
             within = set(postings[i])
         decode = _positions_decoder(self.reader.schema[fieldname].format)
-        found = set()
-        for docnum in within:
-            starts = None
-            for i in order:
-                shifted = {position - i for position in decode(postings[i][docnum][1])}
-                starts = shifted if starts is None else starts & shifted
-                if not starts:
-                    break
-            if starts:
-                found.add(docnum)
+        found = {docnum for docnum in within
+                 if phrase_starts((i, decode(postings[i][docnum][1])) for i in order)}
         word_scores = [self._scored(fieldname, word, {d: postings[i][d][0] for d in found})
                        for i, word in enumerate(words)]
         return {d: sum(scores[d] for scores in word_scores) for d in found}
