@@ -269,7 +269,7 @@ def best_match_query(tree, expansion: dict[str, float] | None = None) -> wq.Quer
     """
     children, required, leaves = _loose_parts(tree)
     query = wq.Or([q for leaf in leaves for q in _loose_words(leaf)])
-    bonus = [q for leaf in leaves for q in _chars(leaf) + _pairs(leaf)]
+    bonus = [q for leaf in leaves for q in _question_bonus(leaf)]
     query = wq.AndMaybe(query, wq.Or(bonus)) if bonus else query
     if expansion:  # scores only articles with the query's own words: never adds any
         query = wq.AndMaybe(query, wq.Or([_any_field(word, weight) for word, weight in expansion.items()]))
@@ -345,22 +345,17 @@ def _any_field(word: str, weight: float) -> wq.Query:
     return wq.Or([wq.Term(field, word, boost=FIELD_BOOSTS[field] * weight) for field in TEXT_FIELDS])
 
 
-def _chars(leaf: Leaf) -> list[wq.Query]:
-    """Each Han character of the leaf's long runs but ``STOP_WORDS``, in the body."""
+def _question_bonus(leaf: Leaf) -> list[wq.Query]:
+    """In the body, each Han character (but ``STOP_WORDS``) and each verbatim pair of adjacent
+    characters of the leaf's question-long runs."""
     if leaf.prefix or leaf.field not in (None, "body"):
         return []
-    chars = {char for run in han_runs(leaf.text) if len(run) >= PAIR_MIN_CHARS
-             for char in run if char not in STOP_WORDS}
-    return [wq.Term(HAN_FIELDS["body"], char, boost=CHAR_BOOST) for char in sorted(chars)]
-
-
-def _pairs(leaf: Leaf) -> list[wq.Query]:
-    """Each pair of adjacent Han characters of the leaf's long runs, verbatim in the body."""
-    if leaf.prefix or leaf.field not in (None, "body"):
-        return []
-    pairs = {run[i:i + 2] for run in han_runs(leaf.text) if len(run) >= PAIR_MIN_CHARS
-             for i in range(len(run) - 1)}
-    return [Adjacent(HAN_FIELDS["body"], list(pair), boost=PAIR_BOOST) for pair in sorted(pairs)]
+    runs = [run for run in han_runs(leaf.text) if len(run) >= PAIR_MIN_CHARS]
+    chars = {char for run in runs for char in run if char not in STOP_WORDS}
+    pairs = {run[i:i + 2] for run in runs for i in range(len(run) - 1)}
+    field = HAN_FIELDS["body"]
+    return ([wq.Term(field, char, boost=CHAR_BOOST) for char in sorted(chars)]
+            + [Adjacent(field, list(pair), boost=PAIR_BOOST) for pair in sorted(pairs)])
 
 
 def _fields(leaf: Leaf) -> tuple[str, ...]:
