@@ -206,13 +206,14 @@ class Index:
     def _rank(self, searcher, tree, needed, filters, sort):
         """(docnum, score) pairs in rank order, at least ``needed`` if that many match."""
         allowed = filters.allowed(searcher) if filters else None
+        cache = {}  # one search's queries share their parts: each is evaluated once
         if sort == "date":
             for query in (_all_words_query(tree), best_match_query(tree)):
-                ranked, total = _top(searcher, query, needed, allowed, set(), {}, newest_first=True)
+                ranked, total = _top(searcher, query, needed, allowed, set(), cache, newest_first=True)
                 if ranked:
                     return ranked, total
             return [], 0
-        expansion, cache = None, {}  # the second pass reuses the first's evaluations
+        expansion = None
         if wants_feedback(tree):
             first, _ = _search_tiers(searcher, _tiers(tree), PRF_DOCS, allowed, cache)
             expansion = _feedback(searcher, tree, [docnum for docnum, _ in first])
