@@ -20,11 +20,12 @@ import math
 import os
 import re
 import sqlite3
-from functools import cache
+from functools import cache, lru_cache
 from itertools import groupby
 from pathlib import Path
 
 FORMAT = "jieba-0.42.1-compact-1"
+MEMO_TEXTS, MEMO_CHARS = 1024, 64  # segmentations remembered, of texts up to this long
 CACHE_DIR_ENV = "SEARCH_CACHE_DIR"
 
 # jieba's constants and character classes (jieba/__init__.py, jieba/finalseg/__init__.py). The Han
@@ -234,6 +235,7 @@ class CompactSegmenter:
     def __init__(self, path: str | os.PathLike):
         self.path = str(path)
         self._db = _connect(path)
+        self._memo_cut = lru_cache(maxsize=MEMO_TEXTS)(lambda text: tuple(self._cut(text)))
         try:
             self._log_total = math.log(self._db.execute("SELECT value FROM meta WHERE key = 'total'").fetchone()[0])
             self._start: dict[str, float] = {}
@@ -253,8 +255,11 @@ class CompactSegmenter:
         return bool(self._lookup(self._freq, word))
 
     def cut(self, text: str) -> list[str]:
-        """jieba's default-mode (accurate, HMM) segmentation of ``text``."""
-        return self._lookup(self._cut, text)
+        """jieba's default-mode (accurate, HMM) segmentation of ``text``. Short texts (a search
+        segments each query word several times) are remembered."""
+        if len(text) > MEMO_CHARS:
+            return self._lookup(self._cut, text)
+        return list(self._lookup(self._memo_cut, text))
 
     def _lookup(self, method, arg):
         try:
