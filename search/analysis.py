@@ -23,6 +23,7 @@ ANALYSIS_VERSION = 1
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
 _TOKEN_RE = re.compile(rf"([{_HAN}]+)|([^\W_{_HAN}]+)")
 _HAN_RE = re.compile(rf"[{_HAN}]+")
+_ALNUM_RE = re.compile(rf"[^\W_{_HAN}]")
 _SPLIT_ALNUM_RE = re.compile(r"[^\W\d_]+|\d+")
 _VERSION_RE = re.compile(r"""^__version__\s*=\s*['"]([^'"]+)""", re.M)
 
@@ -155,13 +156,36 @@ def words(text: str, index: bool = False, seg: _Segmenter | None = None) -> Iter
                 start = end
                 pos += 1
         else:
-            word = match.group(2)
-            yield Word(word, pos, start, match.end())
-            parts = _SPLIT_ALNUM_RE.findall(word) if index else ()
-            if len(parts) > 1:
-                for part in _SPLIT_ALNUM_RE.finditer(word):
-                    yield Word(part.group(), pos, start + part.start(), start + part.end())
+            yield from _alnum_words(match.group(2), pos, start, index)
             pos += 1
+
+
+def _alnum_words(word: str, pos: int, start: int, index: bool) -> list[Word]:
+    """A letter/digit run as one word; at index time also its letter and digit parts."""
+    found = [Word(word, pos, start, start + len(word))]
+    parts = list(_SPLIT_ALNUM_RE.finditer(word)) if index else ()
+    if len(parts) > 1:
+        found += [Word(part.group(), pos, start + part.start(), start + part.end()) for part in parts]
+    return found
+
+
+def alnum_spans(text: str, terms) -> list[tuple[int, int]]:
+    """Character spans of the indexed letter/digit words of ``text`` that are in ``terms``:
+    the offsets their postings hold, found without reading postings or segmenting Han runs."""
+    folded = fold(text) if terms else ""
+    spans = []
+    for term in terms:
+        at = folded.find(term)
+        while at >= 0:
+            start, end = at, at + len(term)
+            while start and _ALNUM_RE.match(folded, start - 1):
+                start -= 1
+            while _ALNUM_RE.match(folded, end):
+                end += 1
+            spans += [(word.start, word.end) for word in _alnum_words(folded[start:end], 0, start, True)
+                      if word.start == at and word.text == term]
+            at = folded.find(term, at + 1)
+    return sorted(spans)
 
 
 def han_chars(text: str) -> Iterator[Word]:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import scoring
-from .analysis import analysis_id, fold, han_runs, words
+from .analysis import alnum_spans, analysis_id, fold, han_runs, words
 from .errors import IndexBusyError, IndexMismatchError, IndexMissingError, QueryError, SearchError
 from .filters import Filters
 from .highlight import find_verbatim, make_snippet
@@ -221,9 +221,8 @@ class Index:
 
     def _hit(self, searcher, marks: "_Marks", docnum: int, score: float, rank: int) -> Hit:
         stored = searcher.stored_fields(docnum)
-        reader = searcher.reader()
-        snippet = make_snippet(stored["body"], marks.spans(reader, docnum, "body", stored["body"]))
-        title = make_snippet(stored["title"], marks.spans(reader, docnum, "title", stored["title"]),
+        snippet = make_snippet(stored["body"], marks.spans("body", stored["body"]))
+        title = make_snippet(stored["title"], marks.spans("title", stored["title"]),
                              width=len(stored["title"]) + 1, fragments=1)
         return Hit(rank=rank, score=round(score, 4), snippet=snippet.text, highlights=snippet.highlights,
                    title_highlights=title.highlights, **_article_fields(stored))
@@ -368,7 +367,7 @@ def _all_words_query(tree):
 
 
 class _Marks:
-    """What to highlight for one query: Latin/digit words by their indexed offsets, Chinese
+    """What to highlight for one query: Latin/digit words where the index has them, Chinese
     runs and prefixes verbatim (a run matches inside longer words too)."""
 
     def __init__(self, tree):
@@ -381,17 +380,9 @@ class _Marks:
             self.needles[field] = ([fold(leaf.text) for leaf in mine if leaf.prefix]
                                    + [run for leaf in mine for run in han_runs(leaf.text)])
 
-    def spans(self, reader, docnum: int, field: str, text: str) -> list[tuple[int, int]]:
+    def spans(self, field: str, text: str) -> list[tuple[int, int]]:
         """Character spans of the query's words in one stored field of one document."""
-        spans = find_verbatim(text, self.needles[field])
-        for term in self.terms[field]:
-            if (field, term) not in reader:
-                continue
-            postings = reader.postings(field, term)
-            postings.skip_to(docnum)
-            if postings.is_active() and postings.id() == docnum:
-                spans += [(start, end) for _, start, end in postings.value_as("characters")]
-        return spans
+        return find_verbatim(text, self.needles[field]) + alnum_spans(text, self.terms[field])
 
 
 @contextmanager

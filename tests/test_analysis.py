@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from search.analysis import analysis_id, fold, han_char_offsets, han_chars, han_runs, segmenter, words
+from search.analysis import (alnum_spans, analysis_id, fold, han_char_offsets, han_chars, han_runs, segmenter,
+                             words)
 from search.articles import parse_article, read_article
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
@@ -71,6 +72,21 @@ def _news_texts(count):
             text = tar.extractfile(member).read().decode("utf-8")
             article = parse_article(text, member.name)
             yield article.title + "\n" + article.body
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="shared corpus not available")
+def test_alnum_spans_are_the_offsets_the_index_holds_for_letter_digit_words():
+    checked = 0
+    for text in _sample_texts():
+        indexed = {}
+        for word in words(text, index=True):
+            if not han_runs(word.text):
+                indexed.setdefault(word.text, []).append((word.start, word.end))
+        for term, spans in indexed.items():
+            assert alnum_spans(text, {term}) == spans, term
+            checked += 1
+    assert checked > 1000
+    assert alnum_spans("iPhone15 和 iphone", {"iphone"}) == [(0, 6), (11, 17)]
 
 
 @pytest.mark.skipif(not SHARED.is_dir(), reason="shared corpus not available")
