@@ -50,14 +50,22 @@ def _width_table() -> dict[int, str]:
 
 
 _WIDTH = _width_table()
+# Substituting only the wide characters is 2x faster than ``str.translate``, which looks up
+# every character of the text in the table (a tenth of a query's snippet time).
+_WIDE_RE = re.compile("[" + "".join(map(re.escape, map(chr, sorted(_WIDTH)))) + "]")
+
+
+def _narrow(match: re.Match) -> str:
+    return _WIDTH[ord(match.group())]
 
 
 def fold(text: str) -> str:
     """Fold width and case without changing the length, so offsets stay valid."""
-    folded = text.translate(_WIDTH).lower()
+    narrow = _WIDE_RE.sub(_narrow, text)
+    folded = narrow.lower()
     if len(folded) == len(text):
         return folded
-    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text.translate(_WIDTH))
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in narrow)
 
 
 class _Segmenter:
@@ -169,10 +177,10 @@ def _alnum_words(word: str, pos: int, start: int, index: bool) -> list[Word]:
     return found
 
 
-def alnum_spans(text: str, terms) -> list[tuple[int, int]]:
-    """Character spans of the indexed letter/digit words of ``text`` that are in ``terms``:
-    the offsets their postings hold, found without reading postings or segmenting Han runs."""
-    folded = fold(text) if terms else ""
+def alnum_spans(folded: str, terms) -> list[tuple[int, int]]:
+    """Character spans of the indexed letter/digit words of a text that are in ``terms``, from
+    the text ``folded``: the offsets their postings hold, without reading postings or
+    segmenting Han runs."""
     spans = []
     for term in terms:
         at = folded.find(term)

@@ -1,7 +1,7 @@
 """Snippets: pick the passages of a text that best show the matched words.
 
-Pure functions over a text and the character spans that matched (taken from the index's
-stored offsets, so nothing is re-segmented). Overlapping spans merge, so the longest match
+Pure functions over a text and the character spans that matched (found in the stored text
+itself, so nothing is re-segmented). Overlapping spans merge, so the longest match
 wins (马克思, not 马克); fragments snap to CJK and Latin sentence punctuation.
 """
 
@@ -36,15 +36,14 @@ def merge_spans(spans) -> list[tuple[int, int]]:
     return [(s, e) for s, e in merged]
 
 
-def find_verbatim(text: str, needles) -> list[tuple[int, int]]:
-    """Spans of every occurrence of each (folded) needle in ``text``, compared folded."""
-    haystack = fold(text)
+def find_verbatim(folded: str, needles) -> list[tuple[int, int]]:
+    """Spans of every occurrence of each needle in ``folded``; both are folded (``fold``)."""
     spans = []
     for needle in needles:
-        start = haystack.find(needle)
+        start = folded.find(needle)
         while needle and start >= 0:
             spans.append((start, start + len(needle)))
-            start = haystack.find(needle, start + len(needle))
+            start = folded.find(needle, start + len(needle))
     return spans
 
 
@@ -54,8 +53,7 @@ def make_snippet(text: str, spans, width: int = 100, fragments: int = 2) -> Snip
     if not spans:
         end = _snap_end(text, min(len(text), width), [])
         return _render(text, [(0, end)], [])
-    folded_text = fold(text)  # folding keeps the length: spans index it too
-    folded = {span: folded_text[span[0]:span[1]] for span in spans}
+    folded = {span: fold(text[span[0]:span[1]]) for span in spans}
     windows: list[tuple[int, int]] = []
     for _ in range(fragments):
         shown = {folded[span] for span in spans if _inside(span, windows)}

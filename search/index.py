@@ -382,7 +382,8 @@ class _Marks:
 
     def spans(self, field: str, text: str) -> list[tuple[int, int]]:
         """Character spans of the query's words in one stored field of one document."""
-        return find_verbatim(text, self.needles[field]) + alnum_spans(text, self.terms[field])
+        folded = fold(text)
+        return find_verbatim(folded, self.needles[field]) + alnum_spans(folded, self.terms[field])
 
 
 @contextmanager
