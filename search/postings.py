@@ -33,8 +33,8 @@ RUN_CHUNK = 20_000  # postings per marshal record in a spilled run: a merge hold
 
 
 class TermPool:
-    """Whoosh's ``(fieldname, term bytes, docnum, weight, value bytes)`` posting tuples, grouped
-    by field and term, with sorted runs spilled to disk beyond ``spill_postings``."""
+    """Postings grouped by field and term as ``(docnum, weight, value bytes)``, with sorted runs
+    spilled to disk beyond ``spill_postings``."""
 
     def __init__(self, tempstore, spill_postings: int = SPILL_POSTINGS):
         self._tempstore = tempstore
@@ -44,23 +44,34 @@ class TermPool:
         self.runs: list[str] = []
 
     def add(self, item) -> None:
-        terms = self._fields.get(item[0])
+        """Add one of Whoosh's ``(fieldname, term bytes, docnum, weight, value bytes)`` tuples."""
+        self.add_field(item[0], item[2], [(item[1], 0, item[3], item[4])])
+
+    def add_field(self, fieldname: str, docnum: int, postings) -> int:
+        """Add one document's ``(term bytes, frequency, weight, value bytes)`` postings of one
+        field; return the sum of their frequencies (the field's length in the document)."""
+        terms = self._fields.get(fieldname)
         if terms is None:
-            terms = self._fields[item[0]] = {}
-        postings = terms.get(item[1])
-        if postings is None:
-            terms[item[1]] = [item]
-        else:
-            postings.append(item)
-        self._count += 1
+            terms = self._fields[fieldname] = {}
+        length = count = 0
+        for term, freq, weight, value in postings:
+            found = terms.get(term)
+            if found is None:
+                terms[term] = [(docnum, weight, value)]
+            else:
+                found.append((docnum, weight, value))
+            length += freq
+            count += 1
+        self._count += count
         if self._count >= self._spill_postings:
             self.spill()
+        return length
 
     def spill(self) -> None:
         """Write the postings held in memory to a sorted run on disk."""
         name = f"{random_name()}.run"  # unique: parallel workers share the temporary folder
         f = self._tempstore.create_file(name).raw_file()
-        chunk, size = [], 0  # marshal writes the field and term repeated in postings as references
+        chunk, size = [], 0
         for item in self._sorted():
             chunk.append(item)
             size += len(item[2])
@@ -107,7 +118,7 @@ class TermPool:
 
 
 _KEY = itemgetter(0, 1)
-_DOCNUM = itemgetter(2)
+_DOCNUM = itemgetter(0)
 
 
 def write_postings(fieldwriter, schema, lengths, terms) -> None:
@@ -129,12 +140,12 @@ def write_postings(fieldwriter, schema, lengths, terms) -> None:
         size = block._blocklimit
         for start in range(0, len(postings), size):
             chunk = postings[start:start + size]
-            ids = [p[2] for p in chunk]
-            weights = [p[3] for p in chunk]
+            ids = [p[0] for p in chunk]
+            weights = [p[1] for p in chunk]
             known = [n for n in map(field_lengths.__getitem__, ids) if n]  # 0 reads as None
             block._ids = array("I", ids)
             block._weights = array("f", weights)
-            block._values = [p[4] for p in chunk if p[4]]
+            block._values = [p[2] for p in chunk if p[2]]
             block._maxweight = max(0, max(weights))
             block._minlength = min(known, default=None)
             block._maxlength = max(known, default=0)

@@ -35,6 +35,28 @@ class FastSegmentWriter(SegmentWriter):
         super().__init__(ix, **kwargs)
         self.pool = TermPool(self._tempstorage, spill_postings)
 
+    def add_document(self, **fields):
+        """``SegmentWriter.add_document`` for this project's schema (no boosts, spelling or term
+        vectors): each field's postings go to the pool in one call, not one call per posting."""
+        self._check_state()
+        names = sorted(name for name in fields if not name.startswith("_"))
+        self._check_fields(self.schema, names)
+        docnum, perdoc = self.docnum, self.perdocwriter
+        perdoc.start_doc(docnum)
+        for name in names:
+            value = fields[name]
+            if value is None:
+                continue
+            field = self.schema[name]
+            length = self.pool.add_field(name, docnum, field.index(value)) if field.indexed else 0
+            stored = fields.get(f"_stored_{name}", value)
+            perdoc.add_field(name, field, stored if field.stored else None, length if field.scorable else 0)
+            if field.column_type and stored is not None:
+                perdoc.add_column_value(name, field.column_type, field.to_column_value(stored))
+        perdoc.finish_doc()
+        self._added = True
+        self.docnum += 1
+
     def _flush_segment(self):
         self.perdocwriter.close()
         lengths = _CachedLengths(self.per_document_reader())

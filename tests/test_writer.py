@@ -134,12 +134,11 @@ def test_pools_sharing_a_temporary_folder_keep_their_own_runs(documents, tmp_pat
     for docnum, doc in enumerate(documents[:200]):
         which = docnum % 2
         for term, _, weight, value in doc["body"]:
-            item = ("body", term, docnum // 2, weight, value)
-            pools[which].add(item)
-            added[which].append(item)
+            pools[which].add_field("body", docnum // 2, [(term, 1, weight, value)])
+            added[which].append(("body", term, docnum // 2, weight, value))
     assert all(len(pool.runs) >= 3 for pool in pools)
     for pool, items in zip(pools, added):
-        read = [(f, t, d, w, v) for f, t, postings in pool.terms() for (_, _, d, w, v) in postings]
+        read = [(f, t, d, w, v) for f, t, postings in pool.terms() for d, w, v in postings]
         assert sorted(read) == sorted(items)
 
 
@@ -154,8 +153,7 @@ def test_spilled_runs_are_read_back_a_bounded_chunk_at_a_time(documents, tmp_pat
     monkeypatch.setattr(postings, "RUN_CHUNK", 1_000)
     pool = postings.TermPool(FileStorage(str(tmp_path)), spill_postings=50_000)
     for docnum, doc in enumerate(documents):
-        for term, _, weight, value in doc["body"]:
-            pool.add(("body", term, docnum, weight, value))
+        pool.add_field("body", docnum, doc["body"])
     pool.spill()
     with open(tmp_path / pool.runs[0], "rb") as run:
         sizes = []
