@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import heapq
 import marshal
+import struct
 import zlib
 from array import array
 from itertools import groupby
@@ -76,9 +77,9 @@ class TermPool:
             chunk.append(item)
             size += len(item[2])
             if size >= RUN_CHUNK:
-                marshal.dump(chunk, f)
+                _write_record(f, chunk)
                 chunk, size = [], 0
-        marshal.dump(chunk, f)
+        _write_record(f, chunk)
         f.close()
         self.runs.append(name)
         self._fields, self._count = {}, 0
@@ -107,14 +108,27 @@ class TermPool:
     def _read_run(self, name: str):
         f = self._tempstore.open_file(name).raw_file()
         try:
-            while True:
-                try:
-                    yield from marshal.load(f)
-                except EOFError:
-                    return
+            for chunk in _read_records(f):
+                yield from chunk
         finally:
             f.close()
             self._tempstore.delete_file(name)
+
+
+# A run is a sequence of marshalled chunks, each after its size: marshal.load() from a file
+# reads it a few bytes per call, 10x slower than marshal.loads() of the whole chunk.
+_RECORD_SIZE = struct.Struct("<I")
+
+
+def _write_record(f, chunk: list) -> None:
+    data = marshal.dumps(chunk)
+    f.write(_RECORD_SIZE.pack(len(data)))
+    f.write(data)
+
+
+def _read_records(f):
+    while header := f.read(_RECORD_SIZE.size):
+        yield marshal.loads(f.read(_RECORD_SIZE.unpack(header)[0]))
 
 
 _KEY = itemgetter(0, 1)
