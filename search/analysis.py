@@ -19,6 +19,7 @@ from whoosh.analysis import Token, Tokenizer
 
 # Bump when tokenisation changes: indexes record it and refuse a mismatch.
 ANALYSIS_VERSION = 1
+GRAMS_REMEMBERED = 100_000  # long words whose sub-words a segmenter keeps (about 35 MB)
 
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
 _TOKEN_RE = re.compile(rf"([{_HAN}]+)|([^\W_{_HAN}]+)")
@@ -85,6 +86,17 @@ class _Segmenter:
             self.has_word = rjieba.has_word
         else:
             self.cut, self.has_word = _load_jieba()
+        self._grams: dict[str, tuple[tuple[str, int], ...]] = {}
+
+    def grams(self, word: str) -> tuple[tuple[str, int], ...]:
+        """``sub_words`` of ``word`` with their offsets in it, remembered (words recur) up to
+        ``GRAMS_REMEMBERED`` words."""
+        found = self._grams.get(word)
+        if found is None:
+            if len(self._grams) >= GRAMS_REMEMBERED:
+                self._grams.clear()
+            found = self._grams[word] = tuple((gram, word.index(gram)) for gram in sub_words(word, self.has_word))
+        return found
 
 
 def _load_jieba():
@@ -157,10 +169,9 @@ def words(text: str, index: bool = False, seg: _Segmenter | None = None) -> Iter
             for word in seg.cut(match.group(1)):
                 end = start + len(word)
                 yield Word(word, pos, start, end)
-                if index:
-                    for gram in sub_words(word, seg.has_word):
-                        offset = start + word.index(gram)
-                        yield Word(gram, pos, offset, offset + len(gram))
+                if index and len(word) > 2:
+                    for gram, offset in seg.grams(word):
+                        yield Word(gram, pos, start + offset, start + offset + len(gram))
                 start = end
                 pos += 1
         else:
