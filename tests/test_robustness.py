@@ -76,6 +76,12 @@ def wait_for_writer(proc, index_dir, before: set, timeout=30.0):
     raise AssertionError(f"the writer never started writing (exit code {proc.poll()})")
 
 
+def touch(paths) -> None:
+    """Move the modification time of files a second on, so that the next run re-indexes them."""
+    for path in paths:
+        os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+
+
 def copy_files(paths, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for path in paths:
@@ -107,7 +113,9 @@ def test_sigkill_at_many_points_leaves_the_last_commit_and_no_stale_lock(news_fi
     data, ix = tmp_path / "data", tmp_path / "ix"
     half = KILL_FILES // 2
     copy_files(news_files[:half], data)
-    began = time.monotonic()
+    assert cli("index", data, "--index-dir", ix).returncode == 0  # also caches the dictionary
+    touch(data.iterdir())
+    began = time.monotonic()  # kills are spread over a run of the same work, without that cost
     assert cli("index", data, "--index-dir", ix).returncode == 0
     duration = time.monotonic() - began
     first = state(ix)
@@ -127,8 +135,7 @@ def test_sigkill_at_many_points_leaves_the_last_commit_and_no_stale_lock(news_fi
         seen.append((round(delay, 2), proc.returncode, now))
         assert now[0] in (half, KILL_FILES), seen
         if now[0] == KILL_FILES:  # committed before the kill: give the next run work again
-            for path in sorted(data.iterdir())[half:]:
-                os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+            touch(sorted(data.iterdir())[half:])
 
     done = cli("index", data, "--index-dir", ix)
     assert done.returncode == 0, done.stderr
