@@ -72,6 +72,18 @@ def test_the_same_postings_as_whooshs_writer(documents, reference, tmp_path):
     assert postings(ix) == reference
 
 
+def test_postings_analysed_ahead_are_the_ones_whooshs_fields_make(sample_dir):
+    """Workers analyse articles into encoded postings; Whoosh's own field analysis of the same
+    text (our tokenizers, Whoosh's formats) yields exactly the same ones."""
+    schema = build_schema()
+    for path in sorted(sample_dir.glob("*.md")):
+        article = read_article(path)
+        doc = document(schema, article, b"0:0")
+        for field, text in (("title", article.title), ("body", article.body),
+                            ("title_han", article.title), ("body_han", article.body)):
+            assert sorted(doc[field]) == sorted(schema[field].index(text)), (path.name, field)
+
+
 def test_postings_files_are_smaller_than_whooshs(documents, tmp_path):
     """Blocks pickled with protocol 5 store values as bytes, not one codecs.encode call each."""
     sizes = {}
