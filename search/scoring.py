@@ -13,6 +13,8 @@ range, ...) is left to Whoosh.
 from __future__ import annotations
 
 import heapq
+import sys
+import weakref
 from array import array
 from bisect import bisect_right
 from functools import lru_cache
@@ -21,6 +23,7 @@ from operator import itemgetter
 from pickle import loads
 
 from whoosh import query as wq
+from whoosh.columns import NumericColumn
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.formats import Characters, Positions
 from whoosh.matching import FilterMatcher
@@ -32,6 +35,7 @@ from .phrases import Adjacent, phrase_starts
 from .query import Require
 
 _FIRST = itemgetter(0)
+_DATES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # searcher → date_column()
 
 
 class Unsupported(Exception):
@@ -58,10 +62,36 @@ def top(searcher, query, limit: int, allowed=None, mask=None, newest_first: bool
     if allowed is not None:
         scores = {docnum: score for docnum, score in scores.items() if docnum in allowed}
     if newest_first:
-        dates = searcher.reader().column_reader("date")
+        dates = date_column(searcher)
         newest = heapq.nlargest(limit, scores, key=lambda docnum: (dates[docnum], docnum))
         return [(docnum, scores[docnum]) for docnum in newest], len(scores)
     return _best(scores, limit), len(scores)
+
+
+def date_column(searcher) -> array:
+    """The ``date`` column of every document of ``searcher`` by docnum, as stored (Whoosh's
+    sortable integers, in the same order as the dates): decoded a segment at a time, once per
+    searcher, where Whoosh's column reader unpacks and translates one value per call."""
+    dates = _DATES.get(searcher)
+    if dates is None:
+        dates = _DATES[searcher] = array("Q")
+        for reader, _ in searcher.reader().leaf_readers():
+            dates += _numeric_column(reader, "date")
+    return dates
+
+
+def _numeric_column(reader, fieldname: str) -> array:
+    """One segment's stored values of a 64-bit numeric column, decoded in one call."""
+    column = reader.column_reader(fieldname, translate=False)
+    count = reader.doc_count_all()
+    if type(column) is not NumericColumn.Reader or column._typecode != "Q":
+        return array("Q", (column[docnum] for docnum in range(count)))
+    values = array("Q")
+    values.frombytes(column._dbfile.get(column._basepos, column._count * column._fixedlen))
+    if sys.byteorder == "little":  # stored big-endian
+        values.byteswap()
+    values.extend([column._default] * (count - len(values)))
+    return values
 
 
 def _best(scores: dict[int, float], limit: int) -> list[tuple[int, float]]:

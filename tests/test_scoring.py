@@ -12,7 +12,7 @@ from search import Filters, Index
 from search.filters import parse_period
 from search.index import _tiers
 from search.query import feedback_words, parse
-from search.scoring import top
+from search.scoring import date_column, top
 
 QUERIES = [
     "阿里云", "美国", "经济", "质量发", "高质量发展", "美", "AI 大模型", "美国 芯片", "开源 软件 -美国",
@@ -100,6 +100,18 @@ def test_excluded_words_never_match(searcher):
     for docnum in docnums:
         stored = searcher.stored_fields(docnum)
         assert "美国" not in stored["title"] + stored["body"]
+
+
+def test_the_period_filter_keeps_exactly_the_articles_dated_within_it(searcher):
+    dates = searcher.reader().column_reader("date")  # Whoosh's, one translated value per call
+    docnums = range(searcher.reader().doc_count_all())
+    since, until = parse_period("2020"), parse_period("2022-06", end=True)
+    allowed = Filters(since=since, until=until).allowed(searcher)
+    inside = [n for n in docnums if since.timestamp() <= dates[n] <= until.timestamp()]
+    assert 0 < len(inside) < len(docnums) // 2
+    assert [n for n in docnums if n in allowed] == inside
+    stored = date_column(searcher)  # decoded in bulk, in the form the column stores
+    assert sorted(docnums, key=lambda n: (stored[n], n)) == sorted(docnums, key=lambda n: (dates[n], n))
 
 
 def test_newest_first_orders_as_whooshs_date_sort(searcher):
