@@ -32,7 +32,7 @@ from whoosh.system import _INT_SIZE
 from whoosh.util.numeric import byte_to_length
 
 from .phrases import Adjacent, phrase_starts
-from .query import Require
+from .query import RERANK_DEPTH, Require, Rerank
 
 _FIRST = itemgetter(0)
 _DATES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # searcher → date_column()
@@ -94,6 +94,13 @@ def _numeric_column(reader, fieldname: str) -> array:
     return values
 
 
+def _best_of(scores: dict[int, float]) -> set[int]:
+    """The ``RERANK_DEPTH`` highest-scoring documents (all, if there are no more)."""
+    if len(scores) <= RERANK_DEPTH:
+        return set(scores)
+    return set(heapq.nlargest(RERANK_DEPTH, scores, key=scores.__getitem__))
+
+
 def _best(scores: dict[int, float], limit: int) -> list[tuple[int, float]]:
     """The ``limit`` highest-scoring documents, ties in docnum order (as Whoosh)."""
     if len(scores) > limit:
@@ -144,9 +151,9 @@ class _Segment:
         elif kind is Require:
             required = self.evaluate(query.b, within)
             scores = self.evaluate(query.a, set(required))
-        elif kind is wq.AndMaybe:
+        elif kind is Rerank:
             scores = self.evaluate(query.a, within)
-            extra = self.evaluate(query.b, set(scores))
+            extra = self.evaluate(query.b, _best_of(scores))
             scores = {d: s + extra[d] if d in extra else s for d, s in scores.items()}
         else:
             raise Unsupported(kind.__name__)

@@ -8,10 +8,10 @@ import pytest
 from whoosh import query as wq
 from whoosh.collectors import FilterCollector, SortingCollector, TopCollector
 
-from search import Filters, Index
+from search import Filters, Index, scoring
 from search.filters import parse_period
 from search.index import _tiers
-from search.query import feedback_words, parse
+from search.query import Rerank, feedback_words, parse
 from search.scoring import date_column, top
 
 QUERIES = [
@@ -112,6 +112,20 @@ def test_the_period_filter_keeps_exactly_the_articles_dated_within_it(searcher):
     assert [n for n in docnums if n in allowed] == inside
     stored = date_column(searcher)  # decoded in bulk, in the form the column stores
     assert sorted(docnums, key=lambda n: (stored[n], n)) == sorted(docnums, key=lambda n: (dates[n], n))
+
+
+def test_a_rerank_bonus_reaches_only_the_best_articles_of_each_segment(searcher, monkeypatch):
+    monkeypatch.setattr(scoring, "RERANK_DEPTH", 5)
+    words, bonus = wq.Or([wq.Term("body", "美国"), wq.Term("body", "经济")]), wq.Term("body", "中国")
+    plain, count = top(searcher, words, 10_000)
+    reranked = dict(top(searcher, Rerank(words, bonus), 10_000)[0])
+    assert reranked.keys() == dict(plain).keys() and len(reranked) == count > 50
+    raised = {docnum for docnum, score in plain if reranked[docnum] > score}
+    assert 5 <= len(raised) <= 5 * len(searcher.leaf_searchers())
+    for subsearcher, offset in searcher.leaf_searchers():  # each segment's raised ones: among its 5 best
+        end = offset + subsearcher.reader().doc_count_all()
+        scores = sorted((score for docnum, score in plain if offset <= docnum < end), reverse=True)
+        assert all(dict(plain)[docnum] >= scores[4] for docnum in raised if offset <= docnum < end)
 
 
 def test_newest_first_orders_as_whooshs_date_sort(searcher):
