@@ -223,8 +223,8 @@ class _Segment:
             else:
                 found.update(zip(ids, weights))
             matcher._next_block()
-        for docnum in found.keys() - within if within is not None else ():
-            del found[docnum]
+        if within is not None:
+            found = _restricted(found, within)
         for docnum in self.deleted.intersection(found) if self.deleted else ():
             del found[docnum]
         return found
@@ -252,6 +252,17 @@ class _Segment:
             stored = None if column is None else column._dbfile.get(column._basepos, column._count)
             self._lengths[fieldname] = None if stored is None else stored + bytes(self.doc_count - len(stored))
         return self._lengths[fieldname]
+
+
+def _restricted(found: dict, within: set[int]) -> dict:
+    """``found`` without the documents not ``within``: the others deleted when they are few,
+    else the kept ones copied (a common term read for a few candidates keeps a small part)."""
+    unwanted = found.keys() - within
+    if len(unwanted) <= len(found) // 2:
+        for docnum in unwanted:
+            del found[docnum]
+        return found
+    return {docnum: found[docnum] for docnum in found.keys() & within}
 
 
 def _block_ids_weights(matcher):
