@@ -149,6 +149,18 @@ def test_a_filtered_search_keeps_exactly_the_matching_articles(sample_index, sor
         assert by_source and sorted(h.id for h in filtered.hits) == by_source
 
 
+def test_an_index_of_no_articles_answers_every_query_with_none(tmp_path):
+    (tmp_path / "nothing").mkdir()
+    with Index(tmp_path / "ix") as idx:
+        assert idx.add([tmp_path / "nothing"]).added == 0
+        period = Filters(since=parse_period("2023-07"), source="新闻")
+        for text in ("台风", "质量发", "美国 芯片", "台积电在美国建厂为什么遇到了困难", "tai*"):
+            for sort in ("relevance", "date"):
+                for filters in (None, period):
+                    found = idx.search(text, sort=sort, filters=filters)
+                    assert (found.hits, found.total) == ([], 0), (text, sort, filters)
+
+
 def test_date_sort_is_newest_first_with_undated_last(sample_index):
     idx, _ = sample_index
     hits = idx.search("的", limit=50, sort="date").hits
