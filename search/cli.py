@@ -42,6 +42,9 @@ class SearchGroup(click.Group):
             ctx.exit(130)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
+        except BrokenPipeError:  # the reader went away (`search query ... | head`): stop quietly
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing left to flush
+            ctx.exit(128 + 13)  # as a process killed by SIGPIPE
         except Exception as error:  # a bug: still one line (SEARCH_DEBUG=1 shows the traceback)
             if os.environ.get("SEARCH_DEBUG"):
                 raise

@@ -485,6 +485,14 @@ def test_fuzzed_queries_return_results_or_raise_query_error(sample_index):
 
 # -- 5. index trouble ------------------------------------------------------------------------------------
 
+def test_a_reader_that_stops_reading_ends_the_output_quietly(sample_index):
+    """``search query ... | head``: the pipe closes early, and the command stops without an error."""
+    proc = subprocess.Popen([*CLI, "query", WORD, "-n", "40", "--index-dir", sample_index],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # before the command writes anything
+    assert (proc.wait(timeout=60), proc.stderr.read()) == (141, b"")
+
+
 def test_missing_and_empty_index_directories(tmp_path):
     for ix in (tmp_path / "missing", tmp_path / "empty"):
         if ix.name == "empty":
