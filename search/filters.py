@@ -16,6 +16,7 @@ from datetime import datetime, timedelta, timezone
 from whoosh import query as wq
 from whoosh.idsets import DocIdSet
 
+from .errors import QueryError
 from .schema import filter_term
 from .scoring import date_column
 
@@ -31,6 +32,11 @@ class Filters:
     author: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+
+    def __post_init__(self):
+        if self.since and self.until and self.since > self.until:
+            raise QueryError(f"the period starts ({self.since:%Y-%m-%d}) after it ends "
+                             f"({self.until:%Y-%m-%d}): no article can match")
 
     def allowed(self, searcher) -> Allowed | None:
         """The documents of ``searcher`` these filters allow, or None when nothing is filtered."""

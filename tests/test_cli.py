@@ -105,6 +105,8 @@ def test_query_without_results_exits_1(indexed):
     (["query", "foo:bar"], "Error: bad query: unknown field 'foo' at column 1 "
                            "(fields: title, author, source, category)\n"),
     (["show", "nope"], "Error: no article with id 'nope' in {index}: `search query` shows the ids\n"),
+    (["query", "美国", "--since", "2022-02", "--until", "2022-01"],
+     "Error: the period starts (2022-02-01) after it ends (2022-01-31): no article can match\n"),
 ])
 def test_errors_are_one_line_with_exit_2(indexed, args, message):
     result = run(*args)
