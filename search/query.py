@@ -337,9 +337,10 @@ def loose_word_count(tree) -> int:
 
 
 def _loose_words(leaf: Leaf, with_sub_words: bool = True) -> list[wq.Query]:
-    """One query per distinct word of the leaf, over its fields (and its sub-words)."""
-    if leaf.prefix:
-        return [wq.Or([_word_query(leaf, f) for f in _fields(leaf)])]
+    """One query per distinct word of the leaf, over its fields (and its sub-words); a prefix
+    or a field filter (under an OR: at the top it is required) as it is."""
+    if leaf.prefix or leaf.field in FILTER_FIELDS:
+        return [leaf_query(leaf, recall=False)]
     tokens = [w.text for w in words(leaf.text)]
     tokens = [t for t in tokens if t not in STOP_WORDS] or tokens
     has_word = query_segmenter().has_word

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from search import Filters, Index, IndexMissingError, QueryError, SearchError, query
-from search.analysis import fold
+from search.analysis import fold, words
 from search.filters import parse_period
 from search.index import _feedback, _search_tiers, _tiers
 from search.query import PRF_DOCS, PRF_WEIGHT, PRF_WORDS, parse
@@ -147,6 +147,17 @@ def test_a_filtered_search_keeps_exactly_the_matching_articles(sample_index, sor
         by_source = sorted(h.id for h in everything.hits if h.source == source)
         filtered = idx.search("的", limit=100, filters=Filters(source=source.upper()), sort=sort)
         assert by_source and sorted(h.id for h in filtered.hits) == by_source
+
+
+@pytest.mark.parametrize("sort", ["relevance", "date"])
+def test_a_field_filter_under_or_matches_only_its_value(sample_index, sort):
+    idx, _ = sample_index
+    found = idx.search("阿里云 OR source:虎嗅", limit=50, sort=sort)
+    assert any(hit.source == "虎嗅" for hit in found.hits)
+    loose = [word.text for word in words("阿里云")]  # the other side ranks loosely: any of its words
+    for hit in found.hits:
+        document = idx.get(hit.id)
+        assert hit.source == "虎嗅" or any(w in document.title + document.body for w in loose), hit.title
 
 
 def test_an_index_of_no_articles_answers_every_query_with_none(tmp_path):
