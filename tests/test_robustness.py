@@ -466,7 +466,8 @@ def test_bad_option_values_name_the_option(sample_index, option, value):
 def test_fuzzed_queries_return_results_or_raise_query_error(sample_index):
     pool = ["阿里云", "美国", "华为", "芯片", "国家安全", "竞", "里云", "deep", "C", "7-Zip", "AND", "OR", "NOT",
             "-", "+", "*", "?", "\"", "\"", "(", ")", "title:", "author:", "source:", "category:", "date:",
-            "nosuch:", ":", "\\", "'", "~", "^2", "{", "}", "[", "]", "TO", "，", "。", "！", "%", "\t", "𠀀"]
+            "nosuch:", ":", "\\", "'", "~", "^2", "{", "}", "[", "]", "TO", "，", "。", "！", "%", "\t", "𠀀",
+            "source:虎嗅", "category:开源中国", "title:美国"]
     rng = random.Random(4321)
     outcomes = {"results": 0, "empty": 0, "QueryError": 0}
     with Index(sample_index) as idx:
@@ -483,8 +484,6 @@ def test_fuzzed_queries_return_results_or_raise_query_error(sample_index):
     assert outcomes["results"] > 30, outcomes
 
 
-# -- 5. index trouble ------------------------------------------------------------------------------------
-
 def test_a_reader_that_stops_reading_ends_the_output_quietly(sample_index):
     """``search query ... | head``: the pipe closes early, and the command stops without an error."""
     proc = subprocess.Popen([*CLI, "query", WORD, "-n", "40", "--index-dir", sample_index],
@@ -492,6 +491,8 @@ def test_a_reader_that_stops_reading_ends_the_output_quietly(sample_index):
     proc.stdout.close()  # before the command writes anything
     assert (proc.wait(timeout=60), proc.stderr.read()) == (141, b"")
 
+
+# -- 5. index trouble ------------------------------------------------------------------------------------
 
 def test_missing_and_empty_index_directories(tmp_path):
     for ix in (tmp_path / "missing", tmp_path / "empty"):
