@@ -386,6 +386,17 @@ class _Marks:
         return find_verbatim(folded, self.needles[field]) + alnum_spans(folded, self.terms[field])
 
 
+_NOT_READING = frozenset(f"{__package__}.{name}" for name in ("query", "analysis", "highlight"))
+
+
+def _raised_in(error: BaseException, modules: frozenset[str]) -> bool:
+    """Whether the innermost frame of ``error``'s traceback runs code of one of ``modules``."""
+    frame = error.__traceback__
+    while frame.tb_next is not None:
+        frame = frame.tb_next
+    return frame.tb_frame.f_globals.get("__name__") in modules
+
+
 @contextmanager
 def _guard(path, unpickling: bool = False):
     """Turn the errors of a damaged index into one clear message.
@@ -393,6 +404,8 @@ def _guard(path, unpickling: bool = False):
     Reading the table of contents unpickles the schema: garbage there can raise almost
     anything, so while unpickling every ``Exception`` means damage. Whoosh's own
     ``whoosh.index.IndexError`` (not the builtin) reports a TOC it cannot make sense of.
+    An error raised in code that never reads the index (query building, analysis,
+    snippets) is a bug, not damage, and passes through.
     """
     import pickle
     import struct
@@ -409,5 +422,7 @@ def _guard(path, unpickling: bool = False):
     except SearchError:
         raise
     except damage as error:
+        if _raised_in(error, _NOT_READING):
+            raise
         raise IndexMismatchError(f"the index at {path} is damaged or unreadable "
                                  f"({type(error).__name__}: {error}); {REBUILD_HINT}") from error

@@ -160,6 +160,13 @@ def test_a_field_filter_under_or_matches_only_its_value(sample_index, sort):
         assert hit.source == "虎嗅" or any(w in document.title + document.body for w in loose), hit.title
 
 
+def test_a_bug_in_building_a_query_is_not_reported_as_a_damaged_index(sample_index, monkeypatch):
+    idx, _ = sample_index
+    monkeypatch.delitem(query.FIELD_BOOSTS, "title")  # as if a field had no weight
+    with pytest.raises(KeyError):
+        idx.search("阿里云 美国")
+
+
 def test_an_index_of_no_articles_answers_every_query_with_none(tmp_path):
     (tmp_path / "nothing").mkdir()
     with Index(tmp_path / "ix") as idx:
