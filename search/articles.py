@@ -51,19 +51,20 @@ def find_files(paths: Iterable[str | Path], exclude: Iterable[Path] = ()) -> Ite
 
     A path that is not a directory is yielded as given, whatever its suffix (a missing one too: reading
     it then raises "not found"). Directories are walked in sorted order, following symlinks but never a
-    directory twice, skipping hidden files and folders and the ``exclude`` directories (e.g. the index).
+    directory twice (not even from two of the ``paths``: ``blog`` and a link to it index once), skipping
+    hidden files and folders and the ``exclude`` directories (e.g. the index).
     """
     excluded = {os.path.realpath(p) for p in exclude}
+    visited: set[str] = set()
     for path in paths:
         path = os.path.abspath(path)
         if os.path.isdir(path):
-            yield from _walk(path, excluded)
+            yield from _walk(path, excluded, visited)
         else:
             yield Path(path)
 
 
-def _walk(root: str, excluded: set[str]) -> Iterator[Path]:
-    visited: set[str] = set()
+def _walk(root: str, excluded: set[str], visited: set[str]) -> Iterator[Path]:
     for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
         real = os.path.realpath(dirpath)
         if real in visited or real in excluded:
