@@ -52,15 +52,19 @@ def find_files(paths: Iterable[str | Path], exclude: Iterable[Path] = ()) -> Ite
     A path that is not a directory is yielded as given, whatever its suffix (a missing one too: reading
     it then raises "not found"). Directories are walked in sorted order, following symlinks but never a
     directory twice (not even from two of the ``paths``: ``blog`` and a link to it index once), skipping
-    hidden files and folders and the ``exclude`` directories (e.g. the index).
+    hidden files and folders and the ``exclude`` directories (e.g. the index). No path is yielded twice.
     """
     excluded = {os.path.realpath(p) for p in exclude}
-    visited: set[str] = set()
+    visited: set[str] = set()  # directories walked, resolved
+    paths = [os.path.abspath(path) for path in paths]
+    files = {path for path in paths if not os.path.isdir(path)}  # yielded where named, not by walks
+    named: set[str] = set()
     for path in paths:
-        path = os.path.abspath(path)
-        if os.path.isdir(path):
-            yield from _walk(path, excluded, visited)
-        else:
+        if path not in files:
+            walked = _walk(path, excluded, visited)
+            yield from (file for file in walked if str(file) not in files) if files else walked
+        elif path not in named:
+            named.add(path)
             yield Path(path)
 
 

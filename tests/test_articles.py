@@ -102,6 +102,7 @@ def test_find_files_survives_symlink_loops_and_keeps_unresolved_paths(tmp_path):
     assert list(find_files([tmp_path / "real"])) == [post]
     assert list(find_files([tmp_path / "link"])) == [tmp_path / "link" / "a.md"]
     assert list(find_files([tmp_path / "real", tmp_path / "link", tmp_path / "real"])) == [post]
+    assert list(find_files([post, tmp_path / "real", post])) == list(find_files([tmp_path / "real", post])) == [post]
 
 
 def test_find_files_returns_absolute_paths(tmp_path, monkeypatch):
