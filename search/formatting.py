@@ -28,22 +28,23 @@ def to_json(result: Hit | Document | IndexStats) -> str:
     return json.dumps(data, ensure_ascii=False)
 
 
-def mark(text: str, spans, color: bool) -> str:
-    """``text`` with the spans styled as matches (unchanged without colour)."""
+def mark(text: str, spans, color: bool, **style) -> str:
+    """``text`` with the spans styled as matches and the rest in click's ``style`` (each part
+    styled on its own: a match's reset must not end the style of the text after it);
+    unchanged without colour."""
     if not color:
         return text
+    rest = (lambda part: click.style(part, **style) if part else part) if style else str
     out, last = [], 0
     for start, end in spans:
-        out += [text[last:start], click.style(text[start:end], fg="red", bold=True)]
+        out += [rest(text[last:start]), click.style(text[start:end], fg="red", bold=True)]
         last = end
-    return "".join(out + [text[last:]])
+    return "".join(out + [rest(text[last:])])
 
 
 def format_hit(hit: Hit, color: bool) -> str:
     """A numbered, three-line result: title, date · source · path, snippet."""
-    title = mark(hit.title, hit.title_highlights, color)
-    if color:
-        title = click.style(title, bold=True)
+    title = mark(hit.title, hit.title_highlights, color, bold=True)
     facts = " · ".join(x for x in (_day(hit.date), hit.source, hit.path) if x)
     lines = [f"{hit.rank}. {title}", "   " + (click.style(facts, fg="magenta") if color else facts)]
     if hit.snippet:

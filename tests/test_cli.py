@@ -64,7 +64,10 @@ def test_query_prints_ranked_results_with_snippets(indexed):
 
 
 def test_query_colour_marks_matches_only_when_asked(indexed, monkeypatch):
-    assert "\x1b[31m\x1b[1m人造太阳\x1b[0m" in run("query", "人造太阳", "--color", "always").stdout
+    colored = run("query", "人造太阳", "--color", "always").stdout
+    assert "\x1b[31m\x1b[1m人造太阳\x1b[0m" in colored
+    title = colored.splitlines()[0]  # the title stays bold after its highlighted words
+    assert title.endswith("\x1b[0m") and "\x1b[0m\x1b[1m" in title, title
     assert "\x1b[" not in run("query", "人造太阳").stdout  # not a terminal
     monkeypatch.setenv("NO_COLOR", "1")
     assert "\x1b[" not in run("query", "人造太阳", "--color", "auto").stdout
