@@ -42,8 +42,6 @@ class Filters:
         """The documents of ``searcher`` these filters allow, or None when nothing is filtered."""
         if not any((self.source, self.category, self.author, self.since, self.until)):
             return None
-        if not searcher.doc_count_all():  # no segment: Whoosh's EmptyReader has no columns
-            return Allowed(docs=set())
         reader = searcher.reader()
         terms = [wq.Term(field, filter_term(value))
                  for field, value in (("category", self.category), ("author", self.author)) if value]

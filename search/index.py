@@ -205,6 +205,8 @@ class Index:
 
     def _rank(self, searcher, tree, needed, filters, sort):
         """(docnum, score) pairs in rank order, at least ``needed`` if that many match."""
+        if not searcher.doc_count_all():  # no segment: Whoosh's EmptyReader has no postings or columns
+            return [], 0
         allowed = filters.allowed(searcher) if filters else None
         cache = {}  # one search's queries share their parts: each is evaluated once
         if sort == "date":

@@ -49,8 +49,6 @@ def top(searcher, query, limit: int, allowed=None, mask=None, newest_first: bool
     the number of documents it matches, or None if only Whoosh can evaluate it. ``allowed``
     keeps only its documents, ``mask`` leaves its documents out. Calls sharing a ``cache``
     (one search's tiers and passes) evaluate each subquery once."""
-    if not searcher.doc_count_all():  # no segment at all: Whoosh's EmptyReader has no postings
-        return [], 0
     scores = {}
     cache = {} if cache is None else cache
     try:
@@ -78,8 +76,7 @@ def date_column(searcher) -> array:
     if dates is None:
         dates = _DATES[searcher] = array("Q")
         for reader, _ in searcher.reader().leaf_readers():
-            if reader.doc_count_all():  # not Whoosh's EmptyReader of an index without segments
-                dates += _numeric_column(reader, "date")
+            dates += _numeric_column(reader, "date")
     return dates
 
 
