@@ -109,8 +109,10 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
         size = info.st_size
         if size <= max_bytes:
             with open(path, "rb") as file:
-                data = file.read(max_bytes + 1)
-                size = len(data)  # the file may have grown since stat
+                data = file.read(size + 1)  # a byte more: the file may have grown since stat
+                if len(data) > size:
+                    data += file.read(max_bytes + 1 - len(data))
+                size = len(data)
     except OSError as error:
         raise ArticleError(path, os_reason(error)) from None
     if size > max_bytes:
