@@ -13,6 +13,7 @@ import os
 import re
 import unicodedata
 from functools import cache
+from itertools import starmap
 from typing import Iterator, NamedTuple
 
 from whoosh.analysis import Token, Tokenizer
@@ -164,6 +165,12 @@ def words(text: str, index: bool = False, seg: _Segmenter | None = None) -> Iter
     at index time, so ``linux`` finds ``4MLinux``).
     Punctuation and space separate words and are dropped.
     """
+    return starmap(Word, word_tuples(text, index, seg))
+
+
+def word_tuples(text: str, index: bool = False, seg: _Segmenter | None = None) -> Iterator[tuple]:
+    """``words()`` as plain ``(text, pos, start, end)`` tuples, as indexing reads them (making a
+    ``Word`` of each took a tenth of ``schema.document``)."""
     seg = seg or (segmenter() if index else query_segmenter())
     folded = fold(text)
     pos = 0
@@ -172,10 +179,10 @@ def words(text: str, index: bool = False, seg: _Segmenter | None = None) -> Iter
         if match.group(1):
             for word in seg.cut(match.group(1)):
                 end = start + len(word)
-                yield Word(word, pos, start, end)
+                yield word, pos, start, end
                 if index and len(word) > 2:
                     for gram, offset in seg.grams(word):
-                        yield Word(gram, pos, start + offset, start + offset + len(gram))
+                        yield gram, pos, start + offset, start + offset + len(gram)
                 start = end
                 pos += 1
         else:
@@ -183,12 +190,12 @@ def words(text: str, index: bool = False, seg: _Segmenter | None = None) -> Iter
             pos += 1
 
 
-def _alnum_words(word: str, pos: int, start: int, index: bool) -> list[Word]:
+def _alnum_words(word: str, pos: int, start: int, index: bool) -> list[tuple]:
     """A letter/digit run as one word; at index time also its letter and digit parts."""
-    found = [Word(word, pos, start, start + len(word))]
+    found = [(word, pos, start, start + len(word))]
     parts = list(_SPLIT_ALNUM_RE.finditer(word)) if index else ()
     if len(parts) > 1:
-        found += [Word(part.group(), pos, start + part.start(), start + part.end()) for part in parts]
+        found += [(part.group(), pos, start + part.start(), start + part.end()) for part in parts]
     return found
 
 
@@ -205,8 +212,9 @@ def alnum_spans(folded: str, terms) -> list[tuple[int, int]]:
                 start -= 1
             while _ALNUM_RE.match(folded, end):
                 end += 1
-            spans += [(word.start, word.end) for word in _alnum_words(folded[start:end], 0, start, True)
-                      if word.start == at and word.text == term]
+            spans += [(word_start, word_end)
+                      for word, _, word_start, word_end in _alnum_words(folded[start:end], 0, start, True)
+                      if word_start == at and word == term]
             at = folded.find(term, at + 1)
     return sorted(spans)
 

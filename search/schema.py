@@ -8,11 +8,14 @@ format: keep their import paths stable. ``document()`` analyses an article compl
 from __future__ import annotations
 
 from collections import defaultdict
+from pickle import dumps
 from typing import TYPE_CHECKING
 
 from whoosh import columns, fields
+from whoosh.formats import Characters, Positions
+from whoosh.system import pack_uint
 
-from .analysis import HanCharTokenizer, WordTokenizer, analysis_id, fold, han_char_offsets, words
+from .analysis import HanCharTokenizer, WordTokenizer, analysis_id, fold, han_char_offsets, word_tuples
 
 if TYPE_CHECKING:
     from .articles import Article
@@ -66,18 +69,40 @@ def filter_term(value: str) -> str:
 
 
 def _word_postings(fmt, items) -> Postings:
-    """Group Word items into a field format's encoded postings (positions and offsets)."""
+    """Group ``(text, pos, start, end)`` items into a field format's encoded postings
+    (positions and offsets)."""
     grouped = defaultdict(list)
-    for word in items:
-        grouped[word.text].append((word.pos, word.start, word.end))
+    for text, pos, start, end in items:
+        grouped[text].append((pos, start, end))
     return _encoded(fmt, grouped)
 
 
 def _encoded(fmt, grouped: dict) -> Postings:
+    """Each term's occurrences encoded by the field's format. Most terms occur once in a
+    document: those skip the format's delta loop (same bytes) and share one weight object."""
+    single = _SINGLE_ENCODERS.get(type(fmt)) or (lambda occurrence: fmt.encode([occurrence]))
     return Postings(
-        (term.encode("utf-8"), len(posts), float(len(posts)), fmt.encode(posts))
+        (term.encode("utf-8"), 1, 1.0, single(posts[0])) if len(posts) == 1
+        else (term.encode("utf-8"), len(posts), float(len(posts)), fmt.encode(posts))
         for term, posts in grouped.items()
     )
+
+
+_ONE = pack_uint(1)
+
+
+def _single_position(pos: int) -> bytes:
+    """``Positions.encode([pos])``."""
+    return _ONE + dumps([pos], 2)
+
+
+def _single_characters(occurrence: tuple[int, int, int]) -> bytes:
+    """``Characters.encode([(pos, start, end)])``."""
+    pos, start, end = occurrence
+    return _ONE + dumps([(pos, start, end - start)], 2)
+
+
+_SINGLE_ENCODERS = {Positions: _single_position, Characters: _single_characters}
 
 
 def document(schema, article: Article, stamp: bytes) -> dict:
@@ -102,7 +127,7 @@ def document(schema, article: Article, stamp: bytes) -> dict:
     for field in WORD_FIELDS:
         text = getattr(article, field)
         han_field = HAN_FIELDS[field]
-        doc[field] = _word_postings(schema[field].format, words(text, index=True))
+        doc[field] = _word_postings(schema[field].format, word_tuples(text, index=True))
         doc[han_field] = _encoded(schema[han_field].format, han_char_offsets(text))
         doc[f"_stored_{field}"] = text
     return doc
