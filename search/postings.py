@@ -24,7 +24,7 @@ from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
 from whoosh.util import random_name
 from whoosh.util.numeric import length_to_byte
 
-SPILL_POSTINGS = 2_000_000  # postings held in memory (about 250 MB) before a sorted run is spilled
+SPILL_POSTINGS = 3_000_000  # postings held in memory (about 450 MB) before a sorted run is spilled
 COMPRESS_MIN_BYTES = 256  # smaller pickled blocks are stored as they are
 # Whoosh pickles blocks with protocol 2, which has no bytes type: every posting's value is
 # pickled as a call to codecs.encode. Protocol 5 stores bytes and arrays as they are; Whoosh's
@@ -87,6 +87,9 @@ class TermPool:
     def terms(self):
         """Yield ``(fieldname, term, postings)`` in (field, term) order, each term's posting
         tuples in docnum order."""
+        if not self.runs:  # docnums only grow as documents are added: nothing to merge or sort
+            yield from self._sorted()
+            return
         sources = [self._read_run(name) for name in self.runs] + [self._sorted()]
         for (fieldname, term), parts in groupby(heapq.merge(*sources, key=_KEY), key=_KEY):
             postings = [posting for _, _, part in parts for posting in part]
