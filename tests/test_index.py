@@ -271,9 +271,10 @@ def test_jsonl_records_are_documents_keyed_by_their_id(tmp_path):
 
 
 def test_parallel_workers_build_the_same_index_as_one_process(tmp_path, monkeypatch):
-    from search import ingest
+    from search import ingest, writer
 
     monkeypatch.setattr(ingest, "PARALLEL_MIN_FILES", 10)
+    monkeypatch.setattr(writer, "BATCH_ITEMS", 2)  # 44 files: work for both workers
     with Index(tmp_path / "serial") as serial, Index(tmp_path / "parallel") as parallel:
         assert serial.add([SAMPLE], workers=1).added == 44
         report = parallel.add([SAMPLE], workers=2)
