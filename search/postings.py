@@ -20,9 +20,11 @@ from itertools import groupby
 from operator import itemgetter
 from pickle import dumps
 
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
+from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.util import random_name
 from whoosh.util.numeric import length_to_byte
+from whoosh.util.numlists import delta_encode
 
 SPILL_POSTINGS = 3_000_000  # postings held in memory (about 450 MB) before a sorted run is spilled
 COMPRESS_MIN_BYTES = 256  # smaller pickled blocks are stored as they are
@@ -136,60 +138,98 @@ def _read_records(f):
 
 _KEY = itemgetter(0, 1)
 _DOCNUM = itemgetter(0)
+_TERM_INFO = W3TermInfo._struct  # the fixed part of a term's row in the terms file
 
 
 def write_postings(fieldwriter, schema, lengths, terms) -> None:
-    """Write ``TermPool.terms()`` through a W3 field writer, one block per call;
+    """Write ``TermPool.terms()`` into a W3 field writer's postings and terms files;
     ``lengths.of_field(name)`` lists the field's length in each document of the segment.
 
-    Mirrors ``FieldWriter.add_postings`` and ``W3PostingsWriter.add_posting``: the same block
-    statistics (weights, field lengths of each document), empty values left out.
+    Writes what ``W3FieldWriter.start_term``/``finish_term`` and ``W3PostingsWriter`` write,
+    byte for byte: blocks of postings with their statistics (field lengths of each document,
+    empty values left out), then a ``W3TermInfo`` row per term. A term's bookkeeping is kept
+    in local variables here: Whoosh's objects cost a dozen method calls and two ``tell()``
+    system calls per term, and most terms have a single posting.
     """
+    postfile, codec = fieldwriter._postfile, fieldwriter._codec
+    offset = postfile.tell()
     current = None
     for fieldname, term, postings in terms:
         if fieldname != current:
             if current is not None:
                 fieldwriter.finish_field()
-            fieldwriter.start_field(fieldname, schema[fieldname])
-            current, field_lengths = fieldname, lengths.of_field(fieldname)
-        fieldwriter.start_term(term)
-        block = fieldwriter._postwriter
-        size = block._blocklimit
-        for start in range(0, len(postings), size):
-            chunk = postings[start:start + size]
-            ids = [p[0] for p in chunk]
-            weights = [p[1] for p in chunk]
-            known = [n for n in map(field_lengths.__getitem__, ids) if n]  # 0 reads as None
-            block._ids = array("I", ids)
-            block._weights = array("f", weights)
-            block._values = [p[2] for p in chunk if p[2]]
-            block._maxweight = max(0, max(weights))
-            block._minlength = min(known, default=None)
-            block._maxlength = max(known, default=0)
-            _write_block(block, last=start + size >= len(postings))
-        fieldwriter.finish_term()
+            field = schema[fieldname]
+            fieldwriter.start_field(fieldname, field)
+            current, key = fieldname, pack_ushort(fieldwriter._fieldid)
+            blocks = _Blocks(postfile, field.format, lengths.of_field(fieldname),
+                             codec._blocklimit, codec._compression)
+        stats, length = blocks.write(postings)
+        fieldwriter._tindex.add(key + term, stats + pack_long(offset) + pack_int(length))
+        offset += length
     if current is not None:
         fieldwriter.finish_field()
 
 
-def _write_block(block, last: bool) -> None:
-    """``W3PostingsWriter._write_block``, except that a block too small to gain from zlib is
-    stored uncompressed (its header says so; readers decompress per block). Most terms have
-    one posting, and zlib's set-up alone took a fifth of the flush for them."""
-    postfile = block._postfile
-    if not block._blockcount:
-        postfile.write(WHOOSH3_HEADER_MAGIC)
-    block._terminfo.add_block(block)
-    data = dumps((block._mini_ids(), block._mini_weights(), block._mini_values()), BLOCK_PROTOCOL)
-    compression = block._compression if len(data) >= COMPRESS_MIN_BYTES else 0
-    if compression:
-        data = zlib.compress(data, compression)
-    ids = block._ids
-    info = dumps((len(ids), ids[-1], block._maxweight, compression,
-                  length_to_byte(block._minlength), length_to_byte(block._maxlength)), 2)
-    length = len(info) + len(data)
-    postfile.write_int(-length if last else length)  # negative: the term's last block
-    postfile.write(info)
-    postfile.write(data)
-    block._blockcount += 1
-    block._new_block()
+class _Blocks:
+    """Writes terms' postings as ``W3PostingsWriter`` does, for one field."""
+
+    def __init__(self, postfile, format_, field_lengths: list[int], blocklimit: int, compression: int):
+        self.postfile = postfile
+        self.fixed_size = format_.fixed_value_size()
+        self.field_lengths = field_lengths
+        self.blocklimit = blocklimit
+        self.compression = compression
+
+    def write(self, postings: list) -> tuple[bytes, int]:
+        """Write one term's ``(docnum, weight, value)`` postings; return its ``W3TermInfo``
+        bytes up to the extent, and the number of bytes written."""
+        written = [WHOOSH3_HEADER_MAGIC]
+        weight, minlength, maxlength, maxweight = 0, None, 0, 0
+        for start in range(0, len(postings), self.blocklimit):
+            chunk = postings[start:start + self.blocklimit]
+            ids = [p[0] for p in chunk]
+            weights = array("f", [p[1] for p in chunk])
+            known = [n for n in map(self.field_lengths.__getitem__, ids) if n]  # 0 reads as None
+            block_min, block_max = min(known, default=None), max(known, default=0)
+            block_maxweight = max(0, max(p[1] for p in chunk))
+            written.append(self._block(ids, weights, [p[2] for p in chunk if p[2]], block_min, block_max,
+                                       block_maxweight, last=start + self.blocklimit >= len(postings)))
+            weight += sum(weights)
+            minlength = block_min if minlength is None else min(minlength, block_min)
+            maxlength = max(maxlength, block_max)
+            maxweight = max(maxweight, block_maxweight)
+        data = b"".join(written)
+        self.postfile.write(data)
+        minbyte = 0 if minlength is None else length_to_byte(minlength)
+        stats = _TERM_INFO.pack(False, weight, len(postings), minbyte, length_to_byte(maxlength),
+                                maxweight, postings[0][0], postings[-1][0])
+        return stats, len(data)
+
+    def _block(self, ids, weights, values, minlength, maxlength, maxweight, last: bool) -> bytes:
+        """``W3PostingsWriter._write_block``'s bytes, except that a block too small to gain
+        from zlib is stored uncompressed (its header says so; readers decompress per block).
+        Most terms have one posting, and zlib's set-up alone took a fifth of the flush for them."""
+        data = dumps((tuple(delta_encode(ids)), _mini_weights(weights), self._mini_values(values)),
+                     BLOCK_PROTOCOL)
+        compression = self.compression if len(data) >= COMPRESS_MIN_BYTES else 0
+        if compression:
+            data = zlib.compress(data, compression)
+        info = dumps((len(ids), ids[-1], maxweight, compression,
+                      length_to_byte(minlength), length_to_byte(maxlength)), 2)
+        length = len(info) + len(data)
+        return pack_int(-length if last else length) + info + data  # negative: the term's last block
+
+    def _mini_values(self, values: list):
+        """``W3PostingsWriter._mini_values``."""
+        if self.fixed_size is None or self.fixed_size < 0:
+            return tuple(values)
+        return None if self.fixed_size == 0 else b"".join(values)
+
+
+def _mini_weights(weights: array):
+    """``W3PostingsWriter._mini_weights``."""
+    if all(w == 1.0 for w in weights):
+        return None
+    if all(w == weights[0] for w in weights):
+        return weights[0]
+    return tuple(weights)
