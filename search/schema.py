@@ -8,6 +8,7 @@ format: keep their import paths stable. ``document()`` analyses an article compl
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import lru_cache
 from pickle import dumps
 from typing import TYPE_CHECKING
 
@@ -91,8 +92,10 @@ def _encoded(fmt, grouped: dict) -> Postings:
 _ONE = pack_uint(1)
 
 
+@lru_cache(maxsize=1 << 16)
 def _single_position(pos: int) -> bytes:
-    """``Positions.encode([pos])``."""
+    """``Positions.encode([pos])``, remembered: documents share the objects of the offsets
+    they have in common (a character field's postings are mostly single offsets)."""
     return _ONE + dumps([pos], 2)
 
 
