@@ -3,10 +3,10 @@
 Whoosh's pool keeps one tuple per posting and sorts them all at flush time, then hands them to
 the codec one call at a time (at 2,000 articles: 1,050,000 postings of 85,000 terms). Here
 postings are grouped by (field, term) as documents arrive, so a flush sorts only the distinct
-terms, and each term's posting list goes to Whoosh's W3 postings writer a block at a time.
+terms, and each term's blocks and term-table row are written here, in the W3 codec's format.
 Small blocks skip zlib. Readers see exactly the postings Whoosh's own writer would write
 (``tests/test_writer.py``). Whoosh is pinned to 2.7.4: this relies on the internals of its
-``W3PostingsWriter``.
+``W3FieldWriter`` and ``W3PostingsWriter``.
 """
 
 from __future__ import annotations
