@@ -185,6 +185,9 @@ class SegmentWorkers:
 
 
 def _work(ix, analyse, tasks, results, parent: int):
+    """A worker's life: analyse batches into its own segment, send reports and the segment.
+    On failure it just dies: ``writer.cancel()`` would delete the temporary folder it shares
+    with the main writer, and the next commit removes an unfinished segment's files."""
     _follow_parent(parent)
     # A worker allocates millions of small objects that all live until the flush: the cyclic
     # collector's default thresholds rescan them again and again (5% of a build). Collect
@@ -206,8 +209,6 @@ def _work(ix, analyse, tasks, results, parent: int):
     results.close()
     results.join_thread()
     os._exit(0)
-    # On failure the worker just dies: writer.cancel() would delete the temporary folder it
-    # shares with the main writer, and the next commit removes an unfinished segment's files.
 
 
 def _follow_parent(parent: int):
