@@ -56,7 +56,8 @@ def format_footer(results: SearchResults) -> str:
     first = (results.page - 1) * results.limit + 1
     if not results.hits:
         return f"no articles match {results.query!r}" + (f" on page {results.page}" if results.total else "")
-    return f"results {first}-{first + len(results.hits) - 1} of {results.total}"
+    about = "" if results.total_exact else "about "
+    return f"results {first}-{first + len(results.hits) - 1} of {about}{results.total:,}"
 
 
 def format_document(doc: Document) -> str:

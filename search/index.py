@@ -196,28 +196,28 @@ class Index:
             raise QueryError(f"bad query: {error}") from None
         searcher = self._reader_searcher()
         with _guard(self.path):
-            ranked, total = self._rank(searcher, tree, page * limit, filters, sort)
+            ranked, total, exact = self._rank(searcher, tree, page * limit, filters, sort)
             page_hits = ranked[(page - 1) * limit:]
             marks = _Marks(tree)
             hits = [self._hit(searcher, marks, docnum, score, rank)
                     for rank, (docnum, score) in enumerate(page_hits, (page - 1) * limit + 1)]
-        return SearchResults(text, hits, total, page, limit)
+        return SearchResults(text, hits, total, page, limit, total_exact=exact)
 
-    def _rank(self, searcher, tree, needed, filters, sort):
+    def _rank(self, searcher, tree, needed, filters, sort) -> scoring.Top:
         """(docnum, score) pairs in rank order, at least ``needed`` if that many match."""
         if not searcher.doc_count_all():  # no segment: Whoosh's EmptyReader has no postings or columns
-            return [], 0
+            return scoring.Top([], 0)
         allowed = filters.allowed(searcher) if filters else None
         cache = {}  # one search's queries share their parts: each is evaluated once
         if sort == "date":
             for query in (_all_words_query(tree), best_match_query(tree)):
-                ranked, total = _top(searcher, query, needed, allowed, set(), cache, newest_first=True)
-                if ranked:
-                    return ranked, total
-            return [], 0
+                found = _top(searcher, query, needed, allowed, set(), cache, newest_first=True)
+                if found.best:
+                    return found
+            return scoring.Top([], 0)
         expansion = None
         if wants_feedback(tree):
-            first, _ = _search_tiers(searcher, _tiers(tree), PRF_DOCS, allowed, cache)
+            first = _search_tiers(searcher, _tiers(tree), PRF_DOCS, allowed, cache).best
             expansion = _feedback(searcher, tree, [docnum for docnum, _ in first])
         return _search_tiers(searcher, _tiers(tree, expansion), needed, allowed, cache)
 
@@ -303,10 +303,10 @@ def _date(timestamp) -> datetime | None:
 
 
 def _top(searcher, query, limit: int, allowed, mask: set, cache: dict,
-         newest_first: bool = False) -> tuple[list[tuple[int, float]], int]:
-    """The best ``limit`` (docnum, score) pairs (or the newest) and the exact number of
-    matches: scored a term at a time (``scoring.top``), or by Whoosh in one pass that scores
-    every match.
+         newest_first: bool = False) -> scoring.Top:
+    """The best ``limit`` (docnum, score) pairs (or the newest) and the number of matches:
+    scored a term at a time (``scoring.top``), or by Whoosh in one pass that scores every
+    match.
 
     Whoosh's default skips blocks that cannot make the top and swaps in cheaper matchers, but
     then needs a second full pass to count; one exhaustive pass is faster (about 1.4x over the
@@ -325,7 +325,7 @@ def _top(searcher, query, limit: int, allowed, mask: set, cache: dict,
         collector = FilterCollector(collector, allow=allowed, restrict=mask or None)
     searcher.search_with_collector(query, collector)
     results = collector.results()
-    return [(hit.docnum, 0.0 if newest_first else hit.score) for hit in results], len(results)
+    return scoring.Top([(hit.docnum, 0.0 if newest_first else hit.score) for hit in results], len(results))
 
 
 def _tiers(tree, expansion=None):
@@ -341,18 +341,19 @@ def _tiers(tree, expansion=None):
         yield best_match
 
 
-def _search_tiers(searcher, tiers, needed: int, allowed, cache: dict):
+def _search_tiers(searcher, tiers, needed: int, allowed, cache: dict) -> scoring.Top:
     """(docnum, score) pairs of the tiers in order, each tier adding new articles, and the
     number of articles the tiers searched match in all."""
-    ranked, seen, total = [], set(), 0
+    ranked, seen, total, exact = [], set(), 0, True
     for query in tiers:  # the next tier's query is only built when it is needed
-        best, count = _top(searcher, query, needed - len(ranked), allowed, seen, cache)
-        total += count
-        ranked += best
-        seen.update(docnum for docnum, _ in best)
+        found = _top(searcher, query, needed - len(ranked), allowed, seen, cache)
+        total += found.total
+        exact = exact and found.exact
+        ranked += found.best
+        seen.update(docnum for docnum, _ in found.best)
         if len(ranked) >= needed:
             break
-    return ranked, total
+    return scoring.Top(ranked, total, exact)
 
 
 def _feedback(searcher, tree, docnums) -> dict[str, float]:

@@ -29,13 +29,15 @@ class Hit:
 
 @dataclass(frozen=True)
 class SearchResults:
-    """One page of hits and how many articles matched in all."""
+    """One page of hits and how many articles matched in all: exactly, or (``total_exact``
+    False) estimated, when counting every match of a phrase would cost more than the page."""
 
     query: str
     hits: list[Hit]
     total: int
     page: int
     limit: int
+    total_exact: bool = True
 
     def __iter__(self):
         return iter(self.hits)

@@ -13,14 +13,16 @@ range, ...) is left to Whoosh.
 from __future__ import annotations
 
 import heapq
+import math
 import sys
 import weakref
 from array import array
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from functools import lru_cache
 from itertools import accumulate, repeat
 from operator import itemgetter
 from pickle import loads
+from typing import NamedTuple
 
 from whoosh import query as wq
 from whoosh.columns import NumericColumn
@@ -34,6 +36,10 @@ from whoosh.util.numeric import byte_to_length
 from .phrases import Adjacent, phrase_starts
 from .query import RERANK_DEPTH, Require, Rerank
 
+# Up to this many candidates (documents with a phrase's words), a phrase's positions are
+# tested in all of them and the total is exact; beyond, only as far as the top needs.
+EXACT_TOTAL_CANDIDATES = 1000
+ESTIMATE_SAMPLE = 200  # candidates tested to estimate how many of the untested match
 _FIRST = itemgetter(0)
 _DATES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # searcher → date_column()
 
@@ -42,30 +48,122 @@ class Unsupported(Exception):
     """A query part only Whoosh evaluates."""
 
 
+class Top(NamedTuple):
+    """The best documents as (docnum, score) pairs, how many documents match, and whether that
+    number is exact (else it is estimated, see ``top``)."""
+
+    best: list[tuple[int, float]]
+    total: int
+    exact: bool = True
+
+
 def top(searcher, query, limit: int, allowed=None, mask=None, newest_first: bool = False,
-        cache: dict | None = None):
+        cache: dict | None = None) -> Top | None:
     """The best ``limit`` (docnum, score) pairs of ``query`` in Whoosh's order (score, then
     docnum; with ``newest_first``, the ``date`` column's order as Whoosh's reverse sort) and
     the number of documents it matches, or None if only Whoosh can evaluate it. ``allowed``
     keeps only its documents, ``mask`` leaves its documents out. Calls sharing a ``cache``
-    (one search's tiers and passes) evaluate each subquery once."""
-    scores = {}
+    (one search's tiers and passes) evaluate each subquery once.
+
+    Phrases are first matched by their words alone, which gives every candidate a score at
+    least its real one. Beyond ``EXACT_TOTAL_CANDIDATES`` candidates, their positions are then
+    tested best first (or newest first) only until no untested candidate can reach the top:
+    the best are exact, and the total is estimated from the share of tested candidates that
+    matched (``exact`` is False)."""
     cache = {} if cache is None else cache
+    segments = [(_Segment(searcher, subsearcher, cache.setdefault(offset, {})), offset)
+                for subsearcher, offset in searcher.leaf_searchers()]
+    verify_first = not _contains(query, Adjacent) or _contains(query, Rerank)  # see _Candidates
     try:
-        for subsearcher, offset in searcher.leaf_searchers():
-            found = _Segment(searcher, subsearcher, cache.setdefault(offset, {})).evaluate(query)
-            scores.update({docnum + offset: score for docnum, score in found.items()} if offset else found)
+        scores = _evaluated(segments, query, verify_first)
+        if mask:
+            scores = {docnum: score for docnum, score in scores.items() if docnum not in mask}
+        if allowed is not None:
+            scores = {docnum: score for docnum, score in scores.items() if docnum in allowed}
+        dates = date_column(searcher) if newest_first else None
+        if verify_first:
+            return Top(_ranked(scores, limit, dates), len(scores))
+        return _Candidates(segments, query, scores, dates).top(limit)
     except Unsupported:
         return None
-    if mask:
-        scores = {docnum: score for docnum, score in scores.items() if docnum not in mask}
-    if allowed is not None:
-        scores = {docnum: score for docnum, score in scores.items() if docnum in allowed}
-    if newest_first:
-        dates = date_column(searcher)
-        newest = heapq.nlargest(limit, scores, key=lambda docnum: (dates[docnum], docnum))
-        return [(docnum, scores[docnum]) for docnum in newest], len(scores)
-    return _best(scores, limit), len(scores)
+
+
+def _evaluated(segments, query, verify: bool = True, within=None) -> dict[int, float]:
+    """{docnum: score} over all segments (only those ``within``, a sorted list of docnums, if
+    given); without ``verify``, phrases' candidates with their words' scores."""
+    scores = {}
+    for number, (segment, offset) in enumerate(segments):
+        local = None
+        if within is not None:
+            end = segments[number + 1][1] if number + 1 < len(segments) else math.inf
+            local = {docnum - offset for docnum in within[bisect_left(within, offset):bisect_left(within, end)]}
+            if not local:
+                continue
+        found = segment.evaluate(query, local, verify)
+        scores.update({docnum + offset: score for docnum, score in found.items()} if offset else found)
+    return scores
+
+
+def _ranked(scores: dict[int, float], limit: int, dates=None) -> list[tuple[int, float]]:
+    """The best ``limit`` of ``scores``, or with ``dates`` the newest (ties: later docnum first)."""
+    if dates is None:
+        return _best(scores, limit)
+    newest = heapq.nlargest(limit, scores, key=lambda docnum: (dates[docnum], docnum))
+    return [(docnum, scores[docnum]) for docnum in newest]
+
+
+class _Candidates:
+    """A query's candidates, with scores at least their real ones (phrases matched by their
+    words), verified in rank order only as far as the top needs.
+
+    Not for queries with a ``Rerank``: which documents its bonus reaches depends on the set
+    evaluated, so a batch of candidates would score differently from the whole segment."""
+
+    def __init__(self, segments, query, bounds: dict[int, float], dates=None):
+        self.segments, self.query, self.bounds, self.dates = segments, query, bounds, dates
+
+    def top(self, limit: int) -> Top:
+        if len(self.bounds) <= EXACT_TOTAL_CANDIDATES:
+            found = _evaluated(self.segments, self.query, within=sorted(self.bounds))
+            return Top(_ranked(found, limit, self.dates), len(found))
+        order = self._order()
+        found, checked, batch = {}, 0, max(2 * limit, 20)
+        while checked < len(order) and not self._settled(found, limit, order, checked):
+            found.update(_evaluated(self.segments, self.query, within=sorted(order[checked:checked + batch])))
+            checked, batch = checked + batch, 2 * batch
+        if checked >= len(order):
+            return Top(_ranked(found, limit, self.dates), len(found))
+        return Top(_ranked(found, limit, self.dates), len(found) + self._estimate(order[checked:]), exact=False)
+
+    def _estimate(self, unchecked: list[int]) -> int:
+        """How many of ``unchecked`` match, from an even sample of ``ESTIMATE_SAMPLE`` (in rank
+        order, so the best and the worst are both in it), to two significant digits."""
+        sample = unchecked[::math.ceil(len(unchecked) / ESTIMATE_SAMPLE)]
+        matched = len(_evaluated(self.segments, self.query, within=sorted(sample)))
+        estimate = round(matched * len(unchecked) / len(sample))
+        return round(estimate, 2 - len(str(estimate))) if estimate >= 100 else estimate
+
+    def _order(self) -> list[int]:
+        """Candidates in the order of the ranking: newest first, or best bound first, ties in
+        docnum order."""
+        if self.dates is not None:
+            dates = self.dates
+            return sorted(self.bounds, key=lambda docnum: (dates[docnum], docnum), reverse=True)
+        return sorted(sorted(self.bounds), key=self.bounds.__getitem__, reverse=True)
+
+    def _settled(self, found: dict[int, float], limit: int, order: list[int], checked: int) -> bool:
+        """Whether no candidate after the first ``checked`` can enter the top ``limit``."""
+        if len(found) < limit:
+            return False
+        if self.dates is not None:
+            return True  # the rest are older
+        lowest = heapq.nlargest(limit, found.values())[-1]
+        return self.bounds[order[checked]] * (1 + 1e-9) < lowest  # a tie could rank before
+
+
+def _contains(query, kind) -> bool:
+    """Whether ``query`` or any of its subqueries is a ``kind``."""
+    return isinstance(query, kind) or any(_contains(child, kind) for child in query.children())
 
 
 def date_column(searcher) -> array:
@@ -113,7 +211,11 @@ class _Segment:
     """Evaluates queries over one segment (local docnums), with collection-wide statistics."""
 
     def __init__(self, searcher, subsearcher, cache: dict):
-        self.cache = cache  # {query: scores} of whole-segment evaluations; never mutated
+        # Kept for the calls sharing ``cache``: {query: scores} of whole-segment evaluations
+        # (never mutated), and {(field, words): (within, postings, candidates)} of phrases read
+        # for candidates (see _phrase_postings).
+        self.cache = cache.setdefault("scores", {})
+        self._phrases = cache.setdefault("phrases", {})
         self.searcher = subsearcher
         self.reader = subsearcher.reader()
         self.weighting = searcher.weighting
@@ -121,36 +223,44 @@ class _Segment:
         self.doc_count = self.reader.doc_count_all()
         self._lengths = {}
 
-    def evaluate(self, query, within: set[int] | None = None) -> dict[int, float]:
+    def evaluate(self, query, within: set[int] | None = None, verify: bool = True) -> dict[int, float]:
         """{docnum: score} of the documents ``query`` matches (only those ``within``, if given).
-        Intersections start from their rarest part and read only blocks holding candidates."""
+        Intersections start from their rarest part and read only blocks holding candidates.
+        Without ``verify``, phrases match where their words are, with their words' scores,
+        except in what is excluded."""
+        key = (query, "candidates") if not verify and _contains(query, Adjacent) else query
         if within is not None:
-            return self._evaluate(query, within)
-        if query not in self.cache:
-            self.cache[query] = self._evaluate(query, None)
-        return self.cache[query]
+            if type(query) is wq.Term and key in self.cache:
+                # Read already. Only a term's: a compound query's parts, restricted, could add
+                # up in another order (floats) than when the query is evaluated within.
+                scores = self.cache[key]
+                return {docnum: scores[docnum] for docnum in scores.keys() & within}
+            return self._evaluate(query, within, verify)
+        if key not in self.cache:
+            self.cache[key] = self._evaluate(query, None, verify)
+        return self.cache[key]
 
-    def _evaluate(self, query, within: set[int] | None) -> dict[int, float]:
+    def _evaluate(self, query, within: set[int] | None, verify: bool) -> dict[int, float]:
         if query is wq.NullQuery:
             return {}
         kind = type(query)
         if kind in (wq.Or, wq.And) and len(query.subqueries) == 1:
-            return self.evaluate(query.subqueries[0], within)  # as Whoosh: a lone subquery, boost ignored
+            return self.evaluate(query.subqueries[0], within, verify)  # as Whoosh: a lone subquery, boost ignored
         if kind is wq.Term:
             scores = self._term(query.fieldname, query.text, within)
         elif kind is Adjacent:
-            scores = self._adjacent(query.fieldname, query.words, within)
+            scores = self._adjacent(query.fieldname, query.words, within, verify)
         elif kind is wq.Or:
-            scores = _union([self.evaluate(q, within) for q in query.subqueries])
+            scores = _union([self.evaluate(q, within, verify) for q in query.subqueries])
         elif kind is wq.And:
-            scores = self._intersection(query.subqueries, within)
+            scores = self._intersection(query.subqueries, within, verify)
         elif kind is wq.AndNot:
-            scores = self.evaluate(query.a, within)
+            scores = self.evaluate(query.a, within, verify)
             excluded = self.evaluate(query.b, set(scores))
             scores = {d: s for d, s in scores.items() if d not in excluded}
         elif kind is Require:
-            required = self.evaluate(query.b, within)
-            scores = self.evaluate(query.a, set(required))
+            required = self.evaluate(query.b, within, verify)
+            scores = self.evaluate(query.a, set(required), verify)
         elif kind is Rerank:
             scores = self.evaluate(query.a, within)
             extra = self.evaluate(query.b, _best_of(scores))
@@ -160,37 +270,52 @@ class _Segment:
         boost = query.boost
         return {d: s * boost for d, s in scores.items()} if boost != 1.0 else scores
 
-    def _intersection(self, queries, within: set[int] | None) -> dict[int, float]:
+    def _intersection(self, queries, within: set[int] | None, verify: bool) -> dict[int, float]:
         """Documents every query matches, with the sum of their scores; the rarest is read first."""
         parts = []
         for query in sorted(queries, key=lambda q: q.estimate_size(self.reader)):
-            part = self.evaluate(query, within)
+            part = self.evaluate(query, within, verify)
             if not part:
                 return {}
             parts.append(part)
             within = set(part)
-        return {d: sum(part[d] for part in parts) for d in within}
+        return _summed(parts, within)
 
     def _term(self, fieldname: str, text, within: set[int] | None) -> dict[int, float]:
         postings = self._postings(fieldname, text, within)
         return self._scored(fieldname, text, postings) if postings else {}
 
-    def _adjacent(self, fieldname: str, words, within: set[int] | None) -> dict[int, float]:
-        """Documents with ``words`` in order at consecutive positions, scored by the sum of
-        the words' scores (as ``phrases.AdjacentMatcher``); the rarest word is read first."""
-        order = sorted(range(len(words)), key=lambda i: self.reader.doc_frequency(fieldname, words[i]))
-        postings = {}
-        for i in order:
-            postings[i] = self._postings(fieldname, words[i], within, values=True)
-            if not postings[i]:
-                return {}
-            within = set(postings[i])
-        decode = _positions_decoder(self.reader.schema[fieldname].format)
-        found = {docnum for docnum in within
-                 if phrase_starts((i, decode(postings[i][docnum][1])) for i in order)}
-        word_scores = [self._scored(fieldname, word, {d: postings[i][d][0] for d in found})
-                       for i, word in enumerate(words)]
-        return {d: sum(scores[d] for scores in word_scores) for d in found}
+    def _adjacent(self, fieldname: str, words, within: set[int] | None, verify: bool) -> dict[int, float]:
+        """Documents with ``words`` in order at consecutive positions (without ``verify``: with
+        the words anywhere), scored by the sum of the words' scores (as
+        ``phrases.AdjacentMatcher``)."""
+        postings, candidates = self._phrase_postings(fieldname, tuple(words), within, keep=not verify)
+        if not candidates:
+            return {}
+        if verify:
+            decode = _positions_decoder(self.reader.schema[fieldname].format)
+            candidates = {docnum for docnum in candidates
+                          if phrase_starts((i, decode(postings[i][docnum][1])) for i in range(len(words)))}
+        weights = [dict(zip(candidates, map(_FIRST, map(postings[i].__getitem__, candidates))))
+                   for i in range(len(words))]
+        return _summed([self._scored(fieldname, word, weights[i]) for i, word in enumerate(words)], candidates)
+
+    def _phrase_postings(self, fieldname: str, words: tuple, within: set[int] | None, keep: bool):
+        """Each word's {docnum: (weight, encoded positions)} and the documents with every word
+        (only those ``within``, if given), read rarest word first. With ``keep``, they are kept
+        for later calls on fewer documents: candidates are verified a batch at a time."""
+        kept = self._phrases.get((fieldname, words))
+        if kept and (kept[0] is None or within is not None and within <= kept[0]):
+            return kept[1], kept[2] if within is None else kept[2] & within
+        postings, candidates = {}, within
+        for i in sorted(range(len(words)), key=lambda i: self.reader.doc_frequency(fieldname, words[i])):
+            postings[i] = self._postings(fieldname, words[i], candidates, values=True)
+            candidates = set(postings[i])
+            if not candidates:
+                break
+        if keep:
+            self._phrases[(fieldname, words)] = (within, postings, candidates)
+        return postings, candidates
 
     def _postings(self, fieldname: str, text, within: set[int] | None = None, values: bool = False) -> dict:
         """{docnum: weight} (with ``values``: (weight, encoded value)) of one term, in the
@@ -210,21 +335,15 @@ class _Segment:
         next_wanted = 0
         found = {}
         while matcher.is_active():
-            if wanted is not None:
+            if wanted is None:
+                found.update(_block_postings(matcher, values))
+            else:  # only the wanted documents of the block: few, when a common term is read for a rare one
                 after_block = bisect_right(wanted, matcher.block_max_id(), next_wanted)
-                if after_block == next_wanted:
-                    matcher._next_block()
-                    continue
-                next_wanted = after_block
-            ids, weights = _block_ids_weights(matcher)
-            if values:
-                matcher._read_values()
-                found.update(zip(ids, zip(weights, matcher._values)))
-            else:
-                found.update(zip(ids, weights))
+                if after_block > next_wanted:
+                    block = dict(_block_postings(matcher, values))
+                    found.update((d, block[d]) for d in wanted[next_wanted:after_block] if d in block)
+                    next_wanted = after_block
             matcher._next_block()
-        if within is not None:
-            found = _restricted(found, within)
         for docnum in self.deleted.intersection(found) if self.deleted else ():
             del found[docnum]
         return found
@@ -254,15 +373,13 @@ class _Segment:
         return self._lengths[fieldname]
 
 
-def _restricted(found: dict, within: set[int]) -> dict:
-    """``found`` without the documents not ``within``: the others deleted when they are few,
-    else the kept ones copied (a common term read for a few candidates keeps a small part)."""
-    unwanted = found.keys() - within
-    if len(unwanted) <= len(found) // 2:
-        for docnum in unwanted:
-            del found[docnum]
-        return found
-    return {docnum: found[docnum] for docnum in found.keys() & within}
+def _block_postings(matcher, values: bool):
+    """The current block's (docnum, weight) pairs; with ``values``, (docnum, (weight, value))."""
+    ids, weights = _block_ids_weights(matcher)
+    if values:
+        matcher._read_values()
+        return zip(ids, zip(weights, matcher._values))
+    return zip(ids, weights)
 
 
 def _block_ids_weights(matcher):
@@ -301,6 +418,11 @@ def _length_norm(K1: float, B: float, length: int, avgfl: float) -> float:
 def _length_norms(K1: float, B: float, avgfl: float) -> tuple[float, ...]:
     """``_length_norm`` of each of the 256 field lengths Whoosh's length byte encodes."""
     return tuple(_length_norm(K1, B, byte_to_length(code), avgfl) for code in range(256))
+
+
+def _summed(parts: list[dict[int, float]], docnums) -> dict[int, float]:
+    """Each of ``docnums`` (in every part) with the sum of its scores, added in the parts' order."""
+    return dict(zip(docnums, map(sum, zip(*(map(part.__getitem__, docnums) for part in parts)))))
 
 
 def _union(parts: list[dict[int, float]]) -> dict[int, float]:

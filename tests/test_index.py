@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from search import Filters, Index, IndexMissingError, QueryError, SearchError, query
+from search import Filters, Index, IndexMissingError, QueryError, SearchError, query, scoring
 from search.analysis import fold, words
 from search.filters import parse_period
+from search.formatting import format_footer
 from search.index import _feedback, _search_tiers, _tiers
 from search.query import PRF_DOCS, PRF_WEIGHT, PRF_WORDS, parse
 
@@ -209,6 +210,18 @@ def test_pages_continue_the_ranking(sample_index):
     everything = idx.search("的", limit=10)
     assert titles(first) + titles(second) == titles(everything)
     assert [h.rank for h in second] == [6, 7, 8, 9, 10]
+
+
+def test_beyond_enough_candidates_a_phrase_is_verified_for_the_page_and_the_total_estimated(
+        sample_index, monkeypatch):
+    idx, _ = sample_index
+    exact = idx.search("的是", limit=1)  # 的 and 是: in most articles, next to each other in fewer
+    monkeypatch.setattr(scoring, "EXACT_TOTAL_CANDIDATES", 0)
+    estimated = idx.search("的是", limit=1)
+    assert exact.total_exact and not estimated.total_exact
+    assert estimated.hits == exact.hits
+    assert format_footer(exact) == f"results 1-1 of {exact.total}"
+    assert format_footer(estimated) == f"results 1-1 of about {estimated.total}"
 
 
 def test_get_returns_the_stored_article(sample_index):

@@ -62,8 +62,8 @@ def tier_queries(searcher):
 
 
 def assert_same(found, expected):
-    (best, count), (want, want_count) = found, expected
-    assert count == want_count
+    (best, count, exact), (want, want_count) = found, expected
+    assert exact and count == want_count
     assert [docnum for docnum, _ in best] == [docnum for docnum, _ in want]
     assert [score for _, score in best] == pytest.approx([score for _, score in want], rel=1e-12)
 
@@ -77,6 +77,32 @@ def test_every_tier_query_gets_whooshs_documents_scores_and_order(searcher):
             assert_same(found, whoosh_top(searcher, query, limit))
             checked += bool(found[1])
     assert checked > 40
+
+
+def test_phrases_verified_only_as_far_as_the_top_needs_rank_as_whoosh(searcher, monkeypatch):
+    monkeypatch.setattr(scoring, "EXACT_TOTAL_CANDIDATES", 0)  # verify lazily from the first candidate
+    estimated = 0
+    for query in tier_queries(searcher):
+        for limit in (1, 10):
+            (best, total, exact), (want, want_total) = top(searcher, query, limit), whoosh_top(searcher, query, limit)
+            assert [docnum for docnum, _ in best] == [docnum for docnum, _ in want], query
+            assert [score for _, score in best] == pytest.approx([score for _, score in want], rel=1e-12)
+            if exact:
+                assert total == want_total
+            else:  # from the share of verified candidates: at least the best, at most every candidate
+                estimated += 1
+                assert len(best) <= total <= searcher.doc_count()
+    assert estimated > 5
+
+
+def test_newest_first_verifies_phrases_only_as_far_as_the_page_needs(searcher, monkeypatch):
+    monkeypatch.setattr(scoring, "EXACT_TOTAL_CANDIDATES", 0)
+    for text in ("质量发", "高质量发展", "经济"):
+        for query in _tiers(parse(text)):
+            collector = SortingCollector("date", limit=5, reverse=True)
+            searcher.search_with_collector(query, collector)
+            newest = top(searcher, query, 5, newest_first=True).best
+            assert [docnum for docnum, _ in newest] == [hit.docnum for hit in collector.results()], query
 
 
 def test_filters_and_masks_apply_as_in_whoosh(searcher):
@@ -117,7 +143,7 @@ def test_the_period_filter_keeps_exactly_the_articles_dated_within_it(searcher):
 def test_a_rerank_bonus_reaches_only_the_best_articles_of_each_segment(searcher, monkeypatch):
     monkeypatch.setattr(scoring, "RERANK_DEPTH", 5)
     words, bonus = wq.Or([wq.Term("body", "美国"), wq.Term("body", "经济")]), wq.Term("body", "中国")
-    plain, count = top(searcher, words, 10_000)
+    plain, count, _ = top(searcher, words, 10_000)
     reranked = dict(top(searcher, Rerank(words, bonus), 10_000)[0])
     assert reranked.keys() == dict(plain).keys() and len(reranked) == count > 50
     raised = {docnum for docnum, score in plain if reranked[docnum] > score}
@@ -138,7 +164,7 @@ def test_newest_first_orders_as_whooshs_date_sort(searcher):
                 collector = FilterCollector(collector, allow=filtered)
             searcher.search_with_collector(query, collector)
             expected = [hit.docnum for hit in collector.results()]
-            newest, count = top(searcher, query, 20, filtered, newest_first=True)
+            newest, count, _ = top(searcher, query, 20, filtered, newest_first=True)
             assert [docnum for docnum, _ in newest] == expected and count == len(collector.results())
 
 
