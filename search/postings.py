@@ -21,6 +21,7 @@ from operator import itemgetter
 from pickle import dumps
 
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
+from whoosh.filedb.filetables import _lengths as _ROW_LENGTHS
 from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.util import random_name
 from whoosh.util.numeric import length_to_byte
@@ -153,6 +154,7 @@ def write_postings(fieldwriter, schema, lengths, terms) -> None:
     """
     postfile, codec = fieldwriter._postfile, fieldwriter._codec
     offset = postfile.tell()
+    rows = _TermRows(fieldwriter._tindex)
     current = None
     for fieldname, term, postings in terms:
         if fieldname != current:
@@ -164,10 +166,29 @@ def write_postings(fieldwriter, schema, lengths, terms) -> None:
             blocks = _Blocks(postfile, field.format, lengths.of_field(fieldname),
                              codec._blocklimit, codec._compression)
         stats, length = blocks.write(postings)
-        fieldwriter._tindex.add(key + term, stats + pack_long(offset) + pack_int(length))
+        rows.add(key + term, stats + pack_long(offset) + pack_int(length))
         offset += length
     if current is not None:
         fieldwriter.finish_field()
+
+
+class _TermRows:
+    """Adds rows to the terms table, an ``OrderedHashWriter``, as its ``add`` does (keys in
+    order), counting the file's position instead of asking the file for it twice a row."""
+
+    def __init__(self, table):
+        self.table = table
+        self.position = table.dbfile.tell()
+
+    def add(self, key: bytes, value: bytes) -> None:
+        table, position = self.table, self.position
+        table.index.append(position)
+        row = _ROW_LENGTHS.pack(len(key), len(value)) + key + value
+        table.dbfile.write(row)
+        hashed = table.hashfn(key)
+        table.buckets[hashed & 255].append((hashed, position))
+        table.lastkey = key
+        self.position += len(row)
 
 
 class _Blocks:
