@@ -19,7 +19,7 @@ from typing import Iterator, NamedTuple
 from whoosh.analysis import Token, Tokenizer
 
 # Bump when tokenisation changes: indexes record it and refuse a mismatch.
-ANALYSIS_VERSION = 1
+ANALYSIS_VERSION = 2  # 2: word fields index positions without character offsets
 GRAMS_REMEMBERED = 100_000  # long words whose sub-words a segmenter keeps (about 35 MB)
 
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"

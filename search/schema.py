@@ -13,7 +13,7 @@ from pickle import dumps
 from typing import TYPE_CHECKING
 
 from whoosh import columns, fields
-from whoosh.formats import Characters, Positions
+from whoosh.formats import Positions
 from whoosh.system import pack_uint
 
 from .analysis import HanCharTokenizer, WordTokenizer, analysis_id, fold, han_char_offsets, word_tuples
@@ -36,8 +36,8 @@ class AnalyzedText(fields.TEXT):
     ``analysis`` records the analysis settings the index was built with.
     """
 
-    def __init__(self, tokenizer, chars=False, stored=False):
-        super().__init__(analyzer=tokenizer, phrase=True, chars=chars, stored=stored)
+    def __init__(self, tokenizer, stored=False):
+        super().__init__(analyzer=tokenizer, phrase=True, stored=stored)
         self.analysis = analysis_id()
 
     def index(self, value, **kwargs):
@@ -52,8 +52,8 @@ def build_schema() -> fields.Schema:
         id=fields.ID(stored=True, unique=True, sortable=True),
         path=fields.ID(stored=True, sortable=True),
         stamp=fields.COLUMN(columns.VarBytesColumn()),
-        title=AnalyzedText(WordTokenizer(), chars=True, stored=True),
-        body=AnalyzedText(WordTokenizer(), chars=True, stored=True),
+        title=AnalyzedText(WordTokenizer(), stored=True),
+        body=AnalyzedText(WordTokenizer(), stored=True),
         title_han=AnalyzedText(HanCharTokenizer()),
         body_han=AnalyzedText(HanCharTokenizer()),
         date=fields.NUMERIC(int, bits=64, stored=True, sortable=True),
@@ -71,17 +71,17 @@ def filter_term(value: str) -> str:
 
 def _word_postings(fmt, items) -> Postings:
     """Group ``(text, pos, start, end)`` items into a field format's encoded postings
-    (positions and offsets)."""
+    (positions: snippets find words in the stored text, so no offsets are indexed)."""
     grouped = defaultdict(list)
-    for text, pos, start, end in items:
-        grouped[text].append((pos, start, end))
+    for text, pos, _, _ in items:
+        grouped[text].append(pos)
     return _encoded(fmt, grouped)
 
 
 def _encoded(fmt, grouped: dict) -> Postings:
-    """Each term's occurrences encoded by the field's format. Most terms occur once in a
+    """Each term's positions encoded by the field's format. Most terms occur once in a
     document: those skip the format's delta loop (same bytes) and share one weight object."""
-    single = _SINGLE_ENCODERS.get(type(fmt)) or (lambda occurrence: fmt.encode([occurrence]))
+    single = _single_position if type(fmt) is Positions else (lambda position: fmt.encode([position]))
     return Postings(
         (term.encode("utf-8"), 1, 1.0, single(posts[0])) if len(posts) == 1
         else (term.encode("utf-8"), len(posts), float(len(posts)), fmt.encode(posts))
@@ -97,15 +97,6 @@ def _single_position(pos: int) -> bytes:
     """``Positions.encode([pos])``, remembered: documents share the objects of the offsets
     they have in common (a character field's postings are mostly single offsets)."""
     return _ONE + dumps([pos], 2)
-
-
-def _single_characters(occurrence: tuple[int, int, int]) -> bytes:
-    """``Characters.encode([(pos, start, end)])``."""
-    pos, start, end = occurrence
-    return _ONE + dumps([(pos, start, end - start)], 2)
-
-
-_SINGLE_ENCODERS = {Positions: _single_position, Characters: _single_characters}
 
 
 def document(schema, article: Article, stamp: bytes) -> dict:

@@ -27,7 +27,7 @@ from typing import NamedTuple
 from whoosh import query as wq
 from whoosh.columns import NumericColumn
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
-from whoosh.formats import Characters, Positions
+from whoosh.formats import Positions
 from whoosh.matching import FilterMatcher
 from whoosh.scoring import BM25FScorer, WeightScorer
 from whoosh.system import _INT_SIZE
@@ -394,18 +394,16 @@ def _block_ids_weights(matcher):
 
 
 def _positions_decoder(format_):
-    """The format's position decoder; for Whoosh's ``Positions`` and ``Characters`` formats
-    one that sums the position deltas in C."""
+    """The format's position decoder; for Whoosh's ``Positions`` format (every field of this
+    schema) one that sums the position deltas in C."""
     if type(format_) is Positions:
         return lambda value: accumulate(_codes(value))
-    if type(format_) is Characters:
-        return lambda value: accumulate(map(_FIRST, _codes(value)))
     return format_.decoder("positions")
 
 
 def _codes(value: bytes) -> list:
-    """The per-occurrence codes of a ``Positions``/``Characters`` value: a count, then the
-    pickled codes (Whoosh's writer may strip the pickle's final STOP)."""
+    """The position deltas of a ``Positions`` value: a count, then the pickled deltas
+    (Whoosh's writer may strip the pickle's final STOP)."""
     return loads(value[_INT_SIZE:] if value.endswith(b".") else value[_INT_SIZE:] + b".")
 
 
