@@ -256,7 +256,7 @@ class _Segment:
             scores = self._intersection(query.subqueries, within, verify)
         elif kind is wq.AndNot:
             scores = self.evaluate(query.a, within, verify)
-            excluded = self.evaluate(query.b, set(scores))
+            excluded = self._matching(query.b, set(scores))
             scores = {d: s for d, s in scores.items() if d not in excluded}
         elif kind is Require:
             required = self.evaluate(query.b, within, verify)
@@ -269,6 +269,15 @@ class _Segment:
             raise Unsupported(kind.__name__)
         boost = query.boost
         return {d: s * boost for d, s in scores.items()} if boost != 1.0 else scores
+
+    def _matching(self, query, within: set[int]):
+        """The documents ``query`` matches among ``within``, unscored where that is cheaper (an
+        exclusion needs no scores)."""
+        if type(query) is wq.Term:
+            return self._postings(query.fieldname, query.text, within).keys()
+        if type(query) is wq.Or:
+            return set().union(*(self._matching(q, within) for q in query.subqueries))
+        return self.evaluate(query, within).keys()
 
     def _intersection(self, queries, within: set[int] | None, verify: bool) -> dict[int, float]:
         """Documents every query matches, with the sum of their scores; the rarest is read first."""
