@@ -201,7 +201,7 @@ class Index:
             marks = _Marks(tree)
             hits = [self._hit(searcher, marks, docnum, score, rank)
                     for rank, (docnum, score) in enumerate(page_hits, (page - 1) * limit + 1)]
-        return SearchResults(text, hits, total, page, limit, total_exact=exact)
+        return SearchResults(text, hits, total if exact else _two_digits(total), page, limit, total_exact=exact)
 
     def _rank(self, searcher, tree, needed, filters, sort) -> scoring.Top:
         """(docnum, score) pairs in rank order, at least ``needed`` if that many match."""
@@ -264,6 +264,11 @@ class Index:
                           newest=_date(max(dated, default=0)),
                           sources=dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))),
                           size_bytes=size, analysis=analysis_id())
+
+
+def _two_digits(estimate: int) -> int:
+    """An estimated count to two significant digits (3,316 → 3,300): no false precision."""
+    return round(estimate, 2 - len(str(estimate))) if estimate >= 100 else estimate
 
 
 def _clear_merge():

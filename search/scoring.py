@@ -133,15 +133,15 @@ class _Candidates:
             checked, batch = checked + batch, 2 * batch
         if checked >= len(order):
             return Top(_ranked(found, limit, self.dates), len(found))
-        return Top(_ranked(found, limit, self.dates), len(found) + self._estimate(order[checked:]), exact=False)
+        total = round(len(found) + self._estimate(order[checked:]))
+        return Top(_ranked(found, limit, self.dates), total, exact=False)
 
-    def _estimate(self, unchecked: list[int]) -> int:
+    def _estimate(self, unchecked: list[int]) -> float:
         """How many of ``unchecked`` match, from an even sample of ``ESTIMATE_SAMPLE`` (in rank
-        order, so the best and the worst are both in it), to two significant digits."""
+        order, so the best and the worst are both in it)."""
         sample = unchecked[::math.ceil(len(unchecked) / ESTIMATE_SAMPLE)]
         matched = len(_evaluated(self.segments, self.query, within=sorted(sample)))
-        estimate = round(matched * len(unchecked) / len(sample))
-        return round(estimate, 2 - len(str(estimate))) if estimate >= 100 else estimate
+        return matched * len(unchecked) / len(sample)
 
     def _order(self) -> list[int]:
         """Candidates in the order of the ranking: newest first, or best bound first, ties in

@@ -12,7 +12,7 @@ from search import Filters, Index, IndexMissingError, QueryError, SearchError, q
 from search.analysis import fold, words
 from search.filters import parse_period
 from search.formatting import format_footer
-from search.index import _feedback, _search_tiers, _tiers
+from search.index import _feedback, _search_tiers, _tiers, _two_digits
 from search.query import PRF_DOCS, PRF_WEIGHT, PRF_WORDS, parse
 
 SAMPLE = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "sample"
@@ -222,6 +222,7 @@ def test_beyond_enough_candidates_a_phrase_is_verified_for_the_page_and_the_tota
     assert estimated.hits == exact.hits
     assert format_footer(exact) == f"results 1-1 of {exact.total}"
     assert format_footer(estimated) == f"results 1-1 of about {estimated.total}"
+    assert [_two_digits(n) for n in (7, 99, 100, 3316, 12_345)] == [7, 99, 100, 3300, 12_000]  # estimates
 
 
 def test_get_returns_the_stored_article(sample_index):

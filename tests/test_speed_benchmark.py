@@ -96,7 +96,8 @@ def test_runs_the_baselines(run):
     assert result["stock"]["docs_per_s"] > 0 and f"{QUICK_SIZE} documents in the index" in result["stock"]["log"]
     assert result["rg"].get("seconds", 0) > 0 or "skipped" in result["rg"]
     summary = result["summary"]
-    assert summary["engine_over_stock"] == pytest.approx(summary["docs_per_s"] / summary["stock_docs_per_s"])
+    pairs = result["stock"]["engine_over_stock_runs"]  # one build of each: the pair's ratio is the median
+    assert summary["engine_over_stock"] == pairs[0] == pytest.approx(summary["docs_per_s"] / summary["stock_docs_per_s"])
 
 
 def test_records_environment_and_targets(run):
