@@ -1,12 +1,14 @@
 """The fast writer writes exactly the postings Whoosh's own writer writes: from memory, from
 spilled runs, and when Whoosh merges existing segments into it."""
 
+import io
 
 import pytest
 from whoosh import index as whoosh_index
 from whoosh.writing import CLEAR, SegmentWriter
 
 from search.articles import read_article
+from search.postings import _Blocks
 from search.schema import build_schema, document
 from search.writer import FastSegmentWriter
 
@@ -168,3 +170,24 @@ def test_spilled_runs_are_read_back_a_bounded_chunk_at_a_time(documents, tmp_pat
     with open(tmp_path / pool.runs[0], "rb") as run:
         sizes = [sum(len(postings) for *_, postings in chunk) for chunk in postings._read_records(run)]
     assert len(sizes) > 20 and max(sizes) < 1_000 + 300  # at most one term past the limit
+
+
+def test_a_term_with_one_posting_is_written_to_the_bytes_of_the_general_path(documents):
+    schema = build_schema()
+    for fieldname in ("body", "body_han", "source", "category"):
+        lengths = [doc_length(doc, fieldname) for doc in documents]
+        checked = 0
+        for docnum, doc in enumerate(documents):
+            for term, _, weight, value in schema[fieldname].index(doc[fieldname]) if doc.get(fieldname) else ():
+                files = io.BytesIO(), io.BytesIO()
+                single, general = (_Blocks(f, schema[fieldname].format, lengths, 128, 3) for f in files)
+                posting = [(docnum, weight, value)]
+                assert single.write(posting) == general._write_blocks(posting)
+                assert files[0].getvalue() == files[1].getvalue()
+                checked += 1
+        assert checked > 40, fieldname
+
+
+def doc_length(doc: dict, fieldname: str) -> int:
+    postings = build_schema()[fieldname].index(doc[fieldname]) if doc.get(fieldname) else ()
+    return sum(freq for _, freq, _, _ in postings)
