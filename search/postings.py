@@ -57,19 +57,17 @@ class TermPool:
         terms = self._fields.get(fieldname)
         if terms is None:
             terms = self._fields[fieldname] = {}
-        length = count = 0
-        for term, freq, weight, value in postings:
+        postings = postings if isinstance(postings, list) else list(postings)
+        for term, _, weight, value in postings:
             found = terms.get(term)
             if found is None:
                 terms[term] = [(docnum, weight, value)]
             else:
                 found.append((docnum, weight, value))
-            length += freq
-            count += 1
-        self._count += count
+        self._count += len(postings)
         if self._count >= self._spill_postings:
             self.spill()
-        return length
+        return sum(map(_FREQUENCY, postings))
 
     def spill(self) -> None:
         """Write the postings held in memory to a sorted run on disk."""
@@ -138,6 +136,7 @@ def _read_records(f):
 
 
 _KEY = itemgetter(0, 1)
+_FREQUENCY = itemgetter(1)
 _DOCNUM = itemgetter(0)
 _TERM_INFO = W3TermInfo._struct  # the fixed part of a term's row in the terms file
 
