@@ -24,8 +24,6 @@ GRAMS_REMEMBERED = 100_000  # long words whose sub-words a segmenter keeps (abou
 
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
 _TOKEN_RE = re.compile(rf"([{_HAN}]+)|([^\W_{_HAN}]+)")
-_HAN_RE = re.compile(rf"[{_HAN}]+")
-_ALNUM_RE = re.compile(rf"[^\W_{_HAN}]")
 _SPLIT_ALNUM_RE = re.compile(r"[^\W\d_]+|\d+")
 _VERSION_RE = re.compile(r"""^__version__\s*=\s*['"]([^'"]+)""", re.M)
 
@@ -201,16 +199,16 @@ def _alnum_words(word: str, pos: int, start: int, index: bool) -> list[tuple]:
 
 def alnum_spans(folded: str, terms) -> list[tuple[int, int]]:
     """Character spans of the indexed letter/digit words of a text that are in ``terms``, from
-    the text ``folded``: the offsets their postings hold, without reading postings or
-    segmenting Han runs."""
+    the text ``folded``: the offsets the analysis gives them, without segmenting Han runs."""
     spans = []
     for term in terms:
+        alnum = _alnum_re()
         at = folded.find(term)
         while at >= 0:
             start, end = at, at + len(term)
-            while start and _ALNUM_RE.match(folded, start - 1):
+            while start and alnum.match(folded, start - 1):
                 start -= 1
-            while _ALNUM_RE.match(folded, end):
+            while alnum.match(folded, end):
                 end += 1
             spans += [(word_start, word_end)
                       for word, _, word_start, word_end in _alnum_words(folded[start:end], 0, start, True)
@@ -219,9 +217,22 @@ def alnum_spans(folded: str, terms) -> list[tuple[int, int]]:
     return sorted(spans)
 
 
+# Compiled on first use (2-3 ms each): a one-off query needs neither (han_runs goes through
+# _TOKEN_RE), nor ``_alnum_re`` unless it has Latin words.
+@cache
+def _han_re() -> re.Pattern:
+    return re.compile(rf"[{_HAN}]+")
+
+
+@cache
+def _alnum_re() -> re.Pattern:
+    """One letter or digit, not Han."""
+    return re.compile(rf"[^\W_{_HAN}]")
+
+
 def han_chars(text: str) -> Iterator[Word]:
     """Yield every Han character with its character offset as position."""
-    for match in _HAN_RE.finditer(fold(text)):
+    for match in _han_re().finditer(fold(text)):
         for offset, char in enumerate(match.group(), match.start()):
             yield Word(char, offset, offset, offset + 1)
 
@@ -230,7 +241,7 @@ def han_char_offsets(text: str) -> dict[str, list[int]]:
     """Each Han character of ``text`` with the offsets where it occurs (``han_chars`` grouped,
     without a ``Word`` per character: a tenth of the indexing time)."""
     offsets: dict[str, list[int]] = {}
-    for match in _HAN_RE.finditer(fold(text)):
+    for match in _han_re().finditer(fold(text)):
         for offset, char in enumerate(match.group(), match.start()):
             found = offsets.get(char)
             if found is None:
@@ -242,7 +253,7 @@ def han_char_offsets(text: str) -> dict[str, list[int]]:
 
 def han_runs(text: str) -> list[str]:
     """The runs of Han characters in ``text`` (folded), in order."""
-    return _HAN_RE.findall(fold(text))
+    return [han for han, _ in _TOKEN_RE.findall(fold(text)) if han]
 
 
 class _WhooshTokenizer(Tokenizer):
