@@ -7,7 +7,8 @@ term's postings are read a block at a time into a ``{docnum: score}`` dict, and 
 combined by the query's operators. Scores are Whoosh's: the weighting's own BM25F parameters
 and collection statistics, the same formula, boosts applied where Whoosh applies them (only
 the order of additions may differ in the last bit). A query with any other part (prefix,
-range, ...) is left to Whoosh.
+range, ...) is left to Whoosh. A phrase of common words can have thousands of candidates:
+their positions are tested only as far as the page needs (see ``top``).
 """
 
 from __future__ import annotations
@@ -68,8 +69,8 @@ def top(searcher, query, limit: int, allowed=None, mask=None, newest_first: bool
     Phrases are first matched by their words alone, which gives every candidate a score at
     least its real one. Beyond ``EXACT_TOTAL_CANDIDATES`` candidates, their positions are then
     tested best first (or newest first) only until no untested candidate can reach the top:
-    the best are exact, and the total is estimated from the share of tested candidates that
-    matched (``exact`` is False)."""
+    the best are exact, and the total is estimated from an even sample of the untested
+    candidates (``exact`` is False)."""
     cache = {} if cache is None else cache
     segments = [(_Segment(searcher, subsearcher, cache.setdefault(offset, {})), offset)
                 for subsearcher, offset in searcher.leaf_searchers()]
