@@ -19,7 +19,7 @@ import sys
 import weakref
 from array import array
 from bisect import bisect_left, bisect_right
-from functools import lru_cache
+from functools import lru_cache, partial
 from itertools import accumulate, repeat
 from operator import itemgetter
 from pickle import loads
@@ -66,15 +66,16 @@ def top(searcher, query, limit: int, allowed=None, mask=None, newest_first: bool
     keeps only its documents, ``mask`` leaves its documents out. Calls sharing a ``cache``
     (one search's tiers and passes) evaluate each subquery once.
 
-    Phrases are first matched by their words alone, which gives every candidate a score at
-    least its real one. Beyond ``EXACT_TOTAL_CANDIDATES`` candidates, their positions are then
-    tested best first (or newest first) only until no untested candidate can reach the top:
-    the best are exact, and the total is estimated from an even sample of the untested
-    candidates (``exact`` is False)."""
+    Phrases whose rarest words are in at most ``EXACT_TOTAL_CANDIDATES`` documents in all are
+    tested as they are read. Others are first matched by their words alone, which gives every
+    candidate a score at least its real one. Beyond ``EXACT_TOTAL_CANDIDATES`` candidates,
+    their positions are then tested best first (or newest first) only until no untested
+    candidate can reach the top: the best are exact, and the total is estimated from an even
+    sample of the untested candidates (``exact`` is False)."""
     cache = {} if cache is None else cache
     segments = [(_Segment(searcher, subsearcher, cache.setdefault(offset, {})), offset)
                 for subsearcher, offset in searcher.leaf_searchers()]
-    verify_first = not _contains(query, Adjacent) or _contains(query, Rerank)  # see _Candidates
+    verify_first = _contains(query, Rerank) or _few_phrase_candidates(searcher, query)  # see _Candidates
     try:
         scores = _evaluated(segments, query, verify_first)
         if mask:
@@ -87,6 +88,13 @@ def top(searcher, query, limit: int, allowed=None, mask=None, newest_first: bool
         return _Candidates(segments, query, scores, dates).top(limit)
     except Unsupported:
         return None
+
+
+def _few_phrase_candidates(searcher, query) -> bool:
+    """Whether the query's phrases can match at most ``EXACT_TOTAL_CANDIDATES`` documents in
+    all, by the documents of each phrase's rarest word (none: no phrase to test)."""
+    return sum(min(map(partial(searcher.doc_frequency, phrase.fieldname), phrase.words))
+               for phrase in _parts(query, Adjacent)) <= EXACT_TOTAL_CANDIDATES
 
 
 def _evaluated(segments, query, verify: bool = True, within=None) -> dict[int, float]:
@@ -162,9 +170,17 @@ class _Candidates:
         return self.bounds[order[checked]] * (1 + 1e-9) < lowest  # a tie could rank before
 
 
+def _parts(query, kind):
+    """``query`` and its subqueries that are a ``kind``."""
+    if isinstance(query, kind):
+        yield query
+    for child in query.children():
+        yield from _parts(child, kind)
+
+
 def _contains(query, kind) -> bool:
     """Whether ``query`` or any of its subqueries is a ``kind``."""
-    return isinstance(query, kind) or any(_contains(child, kind) for child in query.children())
+    return next(_parts(query, kind), None) is not None
 
 
 def date_column(searcher) -> array:

@@ -173,3 +173,16 @@ def test_a_shared_cache_changes_no_result(searcher):
     for query in tier_queries(searcher):
         assert top(searcher, query, 20, cache=cache) == top(searcher, query, 20)
     assert cache
+
+
+def test_phrases_of_common_words_with_few_candidates_are_all_tested(searcher, monkeypatch):
+    monkeypatch.setattr(scoring, "EXACT_TOTAL_CANDIDATES", 50)  # rarest words in more articles than that
+    checked = 0
+    for query in tier_queries(searcher):
+        if scoring._contains(query, Rerank) or scoring._few_phrase_candidates(searcher, query):
+            continue
+        found, expected = top(searcher, query, 10), whoosh_top(searcher, query, 10)
+        if found.exact:  # at most 50 candidates: every one tested, the count exact
+            assert_same(found, expected)
+            checked += 1
+    assert checked > 3
