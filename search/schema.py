@@ -94,8 +94,8 @@ _ONE = pack_uint(1)
 
 @lru_cache(maxsize=1 << 16)
 def _single_position(pos: int) -> bytes:
-    """``Positions.encode([pos])``, remembered: documents share the objects of the offsets
-    they have in common (a character field's postings are mostly single offsets)."""
+    """``Positions.encode([pos])``, remembered: documents share the objects of the positions
+    they have in common (most postings are a single position)."""
     return _ONE + dumps([pos], 2)
 
 

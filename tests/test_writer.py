@@ -175,10 +175,12 @@ def test_spilled_runs_are_read_back_a_bounded_chunk_at_a_time(documents, tmp_pat
 def test_a_term_with_one_posting_is_written_to_the_bytes_of_the_general_path(documents):
     schema = build_schema()
     for fieldname in ("body", "body_han", "source", "category"):
-        lengths = [doc_length(doc, fieldname) for doc in documents]
+        analysed = [list(schema[fieldname].index(doc[fieldname])) if doc.get(fieldname) else []
+                    for doc in documents]
+        lengths = [sum(freq for _, freq, _, _ in posts) for posts in analysed]
         checked = 0
-        for docnum, doc in enumerate(documents):
-            for term, _, weight, value in schema[fieldname].index(doc[fieldname]) if doc.get(fieldname) else ():
+        for docnum, posts in enumerate(analysed):
+            for term, _, weight, value in posts:
                 files = io.BytesIO(), io.BytesIO()
                 single, general = (_Blocks(f, schema[fieldname].format, lengths, 128, 3) for f in files)
                 posting = [(docnum, weight, value)]
@@ -187,7 +189,3 @@ def test_a_term_with_one_posting_is_written_to_the_bytes_of_the_general_path(doc
                 checked += 1
         assert checked > 40, fieldname
 
-
-def doc_length(doc: dict, fieldname: str) -> int:
-    postings = build_schema()[fieldname].index(doc[fieldname]) if doc.get(fieldname) else ()
-    return sum(freq for _, freq, _, _ in postings)
