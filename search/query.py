@@ -309,17 +309,20 @@ def _excluding(children, query: wq.Query) -> wq.Query:
 
 def feedback_words(tree, texts, doc_frequency, doc_count: int) -> dict[str, float]:
     """Pseudo-relevance feedback: the ``PRF_WORDS`` words most typical of ``texts`` (the top
-    articles of a first pass) by tf·idf, weighted up to ``PRF_WEIGHT``; the query's own words
-    and ``STOP_WORDS`` are left out. ``doc_frequency(word)`` counts the articles with it."""
+    articles of a first pass) by tf·idf times the share of the articles they are in (a word
+    of one article may be off the topic the others share), weighted up to ``PRF_WEIGHT``; the
+    query's own words and ``STOP_WORDS`` are left out. ``doc_frequency(word)`` counts the
+    articles with it."""
     own = {w.text for leaf in positive_leaves(tree) for w in words(leaf.text)}
-    typical = Counter()
+    typical, articles = Counter(), Counter()
     for text in texts:
         tokens = [w.text for w in words(text) if w.text not in own and w.text not in STOP_WORDS
                   and not w.text.isdigit()]
         for word, count in Counter(tokens).items():
             typical[word] += count / len(tokens)
-    weights = {word: share * math.log(doc_count / df) for word, share in typical.items()
-               if (df := doc_frequency(word))}
+            articles[word] += 1
+    weights = {word: share * articles[word] / len(texts) * math.log(doc_count / df)
+               for word, share in typical.items() if (df := doc_frequency(word))}
     top = [(word, weight) for word, weight in sorted(weights.items(), key=lambda item: -item[1])
            if weight > 0][:PRF_WORDS]
     return {word: PRF_WEIGHT * weight / top[0][1] for word, weight in top}
@@ -337,16 +340,18 @@ def loose_word_count(tree) -> int:
 
 
 def _loose_words(leaf: Leaf, with_sub_words: bool = True) -> list[wq.Query]:
-    """One query per distinct word of the leaf, over its fields (and its sub-words); a prefix
-    or a field filter (under an OR: at the top it is required) as it is."""
+    """One query per distinct word of the leaf, over its fields (and its sub-words), weighted
+    by how often the leaf writes it (BM25's query term frequency); a prefix or a field filter
+    (under an OR: at the top it is required) as it is."""
     if leaf.prefix or leaf.field in FILTER_FIELDS:
         return [leaf_query(leaf, recall=False)]
     tokens = [w.text for w in words(leaf.text)]
     tokens = [t for t in tokens if t not in STOP_WORDS] or tokens
     has_word = query_segmenter().has_word
     queries = []
-    for token in dict.fromkeys(tokens):
-        weights = {token: 1.0} | {sub: SUB_WORD_BOOST for sub in sub_words(token, has_word) if with_sub_words}
+    for token, count in Counter(tokens).items():
+        weights = {token: count} | {sub: SUB_WORD_BOOST * count for sub in sub_words(token, has_word)
+                                    if with_sub_words}
         queries.append(wq.Or([wq.Term(field, word, boost=FIELD_BOOSTS[field] * weight)
                               for word, weight in weights.items() for field in _fields(leaf)]))
     return queries

@@ -13,7 +13,7 @@ from search.analysis import fold, words
 from search.filters import parse_period
 from search.formatting import format_footer
 from search.index import _feedback, _search_tiers, _tiers, _two_digits
-from search.query import PRF_DOCS, PRF_WEIGHT, PRF_WORDS, parse
+from search.query import PRF_DOCS, PRF_WEIGHT, PRF_WORDS, best_match_query, parse
 
 SAMPLE = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "sample"
 ALIYUN = "美国又要对阿里云下手？"
@@ -311,6 +311,26 @@ def test_feedback_expands_a_question_with_words_of_its_top_articles(sample_index
     assert len(expansion) == PRF_WORDS and max(expansion.values()) == PRF_WEIGHT
     assert not {"美国", "阿里云", "下手", "为什么"} & set(expansion)
     assert {"阿里巴巴", "国债"} <= set(expansion)  # from the top articles, not the question
+
+
+def test_feedback_words_the_top_articles_share_weigh_most(sample_index):
+    idx, _ = sample_index
+    tree = parse(QUESTION)
+    searcher = idx._reader_searcher()
+    first = [docnum for docnum, _ in _search_tiers(searcher, _tiers(tree), PRF_DOCS, None, {})[0]]
+    texts = [{w.text for w in words(searcher.stored_fields(d)["body"])} for d in first]
+    expansion = sorted(_feedback(searcher, tree, first).items(), key=lambda item: -item[1])
+    # without the share, the top words were those of one short article (年期, 国债, 收益率)
+    assert all(sum(word in text for text in texts) >= 2 for word, _ in expansion[:3])
+
+
+def test_a_word_written_twice_counts_twice(sample_index):
+    idx, _ = sample_index
+    searcher = idx._reader_searcher()
+    once = scoring.top(searcher, best_match_query(parse("美国")), 50)
+    twice = scoring.top(searcher, best_match_query(parse("美国的美国")), 50)
+    assert len(once.best) == 5 and [d for d, _ in twice.best] == [d for d, _ in once.best]
+    assert [s for _, s in twice.best] == pytest.approx([2 * s for _, s in once.best])
 
 
 def test_feedback_reorders_but_never_adds_articles(sample_index, monkeypatch):
