@@ -302,11 +302,16 @@ def test_parallel_workers_build_the_same_index_as_one_process(tmp_path, monkeypa
         assert (changed.added, changed.unchanged) == (0, 44)
 
 
+def _first_pass(searcher, tree) -> list[int]:
+    """The top articles feedback draws its words from."""
+    return [docnum for docnum, _ in _search_tiers(searcher, _tiers(tree), PRF_DOCS, None, {}).best]
+
+
 def test_feedback_expands_a_question_with_words_of_its_top_articles(sample_index):
     idx, _ = sample_index
     tree = parse(QUESTION)
     searcher = idx._reader_searcher()
-    first = [docnum for docnum, _ in _search_tiers(searcher, _tiers(tree), PRF_DOCS, None, {})[0]]
+    first = _first_pass(searcher, tree)
     expansion = _feedback(searcher, tree, first)
     assert len(expansion) == PRF_WORDS and max(expansion.values()) == PRF_WEIGHT
     assert not {"美国", "阿里云", "下手", "为什么"} & set(expansion)
@@ -317,7 +322,7 @@ def test_feedback_words_the_top_articles_share_weigh_most(sample_index):
     idx, _ = sample_index
     tree = parse(QUESTION)
     searcher = idx._reader_searcher()
-    first = [docnum for docnum, _ in _search_tiers(searcher, _tiers(tree), PRF_DOCS, None, {})[0]]
+    first = _first_pass(searcher, tree)
     texts = [{w.text for w in words(searcher.stored_fields(d)["body"])} for d in first]
     expansion = sorted(_feedback(searcher, tree, first).items(), key=lambda item: -item[1])
     # without the share, the top words were those of one short article (年期, 国债, 收益率)
