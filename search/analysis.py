@@ -202,7 +202,7 @@ def alnum_spans(folded: str, terms) -> list[tuple[int, int]]:
     the text ``folded``: the offsets the analysis gives them, without segmenting Han runs."""
     spans = []
     for term in terms:
-        alnum = _alnum_re()
+        alnum = _alnum_re()  # in the loop: a Chinese query has no terms and compiles nothing
         at = folded.find(term)
         while at >= 0:
             start, end = at, at + len(term)
