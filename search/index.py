@@ -258,12 +258,25 @@ class Index:
                     paths.add(files[n])
             dated = [date for date in dated if date]
             counts.pop("", None)
-        size = sum(f.stat().st_size for f in self.path.iterdir() if f.is_file())
         return IndexStats(path=str(self.path), documents=documents, files=len(paths),
                           undated=documents - len(dated), oldest=_date(min(dated, default=0)),
                           newest=_date(max(dated, default=0)),
                           sources=dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))),
-                          size_bytes=size, analysis=analysis_id())
+                          size_bytes=_disk_size(self.path), analysis=analysis_id())
+
+
+def _disk_size(path: Path) -> int:
+    """Bytes in the directory's files. A concurrent commit deletes the files of the state it
+    replaces at any moment: a file gone between listing and ``stat`` is no longer on disk."""
+    size = 0
+    with os.scandir(path) as entries:
+        for entry in entries:
+            try:
+                if entry.is_file():
+                    size += entry.stat().st_size
+            except FileNotFoundError:
+                pass
+    return size
 
 
 def _two_digits(estimate: int) -> int:

@@ -6,6 +6,7 @@ Needs the shared sample corpus; the crash and concurrency tests also need the ne
 (``SEARCH_NEWS_DIR``, default /tmp/news/news) and skip without it.
 """
 
+import contextlib
 import json
 import os
 import random
@@ -316,6 +317,28 @@ def test_readers_see_one_committed_state_or_the_other_while_writers_work(sample_
     assert [s for s in seen if not isinstance(s, list)] == []
     assert {tuple(s) for s in seen} <= {small, large}, (small, large)
     assert large[0] == 344 and state(ix) == large
+
+
+def test_stats_skips_a_file_a_commit_deletes_between_listing_and_measuring(sample_index, tmp_path, monkeypatch):
+    # The race the test above once lost: a commit deletes the replaced state's files at any moment.
+    ix = tmp_path / "ix"
+    shutil.copytree(sample_index, ix)
+    replaced = ix / "MAIN_replaced.pst"
+    replaced.write_bytes(bytes(1000))
+    listing = os.scandir
+
+    def list_then_commit(path):
+        entries = list(listing(path))
+        replaced.unlink()
+        return contextlib.nullcontext(entries)
+
+    with Index(ix) as idx:
+        idx.search(WORD)  # the reader is open before the commit, as in a long-running process
+        monkeypatch.setattr(os, "scandir", list_then_commit)
+        stats = idx.stats()
+    assert not replaced.exists()  # listed, then deleted
+    assert stats.documents == 44
+    assert stats.size_bytes == sum(f.stat().st_size for f in ix.iterdir())
 
 
 def test_two_writers_at_once_never_corrupt_the_index(sample_dir, tmp_path):
