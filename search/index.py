@@ -48,6 +48,7 @@ class Index:
         self.path = Path(path) if path is not None else default_index_dir()
         self._ix = None
         self._searcher = None
+        self._generation = None
 
     def __enter__(self):
         return self
@@ -167,21 +168,44 @@ class Index:
         self._ix = ix
         return ix
 
+    def refresh(self) -> bool:
+        """Move to the newest commit if another replaced the one being read; whether it did.
+
+        An open ``Index`` reads the commit it first read, so its answers agree with each other
+        (page 2 continues page 1); a long-lived one, a server's, calls this between requests.
+        """
+        if self._searcher is None or not self._replaced():
+            return False
+        self.close()
+        return True
+
     def _reader_searcher(self):
         if self._searcher is None:
-            from whoosh.scoring import BM25F
-
-            for attempt in range(OPEN_ATTEMPTS):
-                try:
-                    with _guard(self.path):
-                        self._searcher = self._open().searcher(weighting=BM25F(B=BM25_B))
-                    break
-                except IndexMismatchError as error:
-                    # A commit can delete the files of the table of contents just read: read again.
-                    if not isinstance(error.__cause__, FileNotFoundError) or attempt == OPEN_ATTEMPTS - 1:
-                        raise
-                    self._ix = None
+            self._searcher = self._open_searcher()
         return self._searcher
+
+    def _open_searcher(self):
+        from whoosh.scoring import BM25F
+
+        for attempt in range(OPEN_ATTEMPTS):
+            try:
+                with _guard(self.path):
+                    ix = self._open()
+                    # Noted before opening: a commit in between only makes ``refresh`` reopen.
+                    self._generation = ix.latest_generation()
+                    return ix.searcher(weighting=BM25F(B=BM25_B))
+            except IndexMismatchError as error:
+                # A commit can delete the files of the table of contents just read: read again.
+                if not isinstance(error.__cause__, FileNotFoundError) or attempt == OPEN_ATTEMPTS - 1:
+                    raise
+                self._ix = None
+
+    def _replaced(self) -> bool:
+        """Whether a later commit replaced the one being read. While a rebuild of an
+        incompatible index recreates it there is no table of contents at all: not yet."""
+        with _guard(self.path):
+            latest = self._ix.latest_generation()
+        return latest not in (-1, self._generation)
 
     def search(self, text: str, limit: int = 10, page: int = 1, filters: Filters | None = None,
                sort: str = "relevance") -> SearchResults:

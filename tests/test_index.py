@@ -270,6 +270,30 @@ def test_reindex_handles_unchanged_changed_deleted_and_new_files(tmp_path):
         assert (stats.documents, stats.files) == (5, 5)
 
 
+def test_an_open_index_reads_one_commit_until_refreshed(tmp_path):
+    posts, ix = tmp_path / "posts", tmp_path / "ix"
+    posts.mkdir()
+    others = [p for p in sorted(SAMPLE.glob("*.md")) if "阿里云" not in p.read_text(encoding="utf-8")][:3]
+    for path in others:
+        shutil.copy(path, posts / path.name)
+    with Index(ix) as writer:
+        writer.add([posts])
+    with Index(ix) as server:  # one long-lived Index, as a web service would keep
+        assert (server.stats().documents, server.search("阿里云").total) == (3, 0)
+        assert server.refresh() is False
+        shutil.copy(SAMPLE / f"{ALIYUN}.md", posts / "new.md")
+        with Index(ix) as writer:
+            writer.add([posts])
+        assert (server.stats().documents, server.search("阿里云").total) == (3, 0)  # its commit still
+        assert server.refresh() is True
+        assert (server.stats().documents, titles(server.search("阿里云"))) == (4, [ALIYUN])
+        (posts / "new.md").unlink()
+        with Index(ix) as writer:
+            writer.add([posts], rebuild=True)
+        assert server.refresh() is True
+        assert (server.stats().documents, server.search("阿里云").total) == (3, 0)
+
+
 def test_jsonl_records_are_documents_keyed_by_their_id(tmp_path):
     records = [{"id": "a1", "title": "商标法第十六条", "text": "商标中有商品的地理标志"},
                {"id": "a2", "title": "", "text": "<p>专利权的期限为二十年</p>", "date": "2022-01-21"},
