@@ -17,7 +17,7 @@ folder of their own, and the benchmark measures, as the median of ``--runs`` run
   in benchmarks/queries.txt, top 10 with snippets: median and p95 over all executions;
 - cold CLI processes: ``search query 台积电 -n 10``, ``search --help``, ``search stats``;
 - baselines: the stock recipe (Whoosh 2.7.4 + ``jieba.analyse.ChineseAnalyzer`` over title and body,
-  one process, articles parsed by ``search.articles.read_article``), each build right after one of
+  one process, articles parsed by ``search.documents.articles.read_article``), each build right after one of
   the engine's (engine ÷ stock is the median of the pairs' ratios), and ``rg -l 台积电`` when ``rg``
   is on PATH, each run right after a cold query.
 
@@ -311,7 +311,7 @@ def load_queries(path: Path) -> list[Query]:
 def search_arguments(query: Query) -> dict:
     """Keyword arguments of ``Index.search`` for one query: filters as the CLI builds them."""
     from search import Filters
-    from search.filters import parse_period
+    from search.query import parse_period
 
     settings = query.settings
     filters = Filters(source=settings.get("source"), category=settings.get("category"),
@@ -386,7 +386,7 @@ def stock_index(folder: str, index_dir: str) -> None:
     from jieba.analyse import ChineseAnalyzer
     from whoosh import fields, index
 
-    from search.articles import read_article
+    from search.documents.articles import read_article
     from search.errors import ArticleError
 
     jieba.setLogLevel(logging.WARNING)

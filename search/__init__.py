@@ -10,10 +10,10 @@
 from importlib import import_module
 
 _EXPORTS = {
-    "Article": "articles", "parse_article": "articles", "read_article": "articles",
+    "Article": "documents", "parse_article": "documents", "read_article": "documents",
     "ArticleError": "errors", "IndexBusyError": "errors", "IndexMismatchError": "errors",
     "IndexMissingError": "errors", "QueryError": "errors", "SearchError": "errors",
-    "Filters": "filters", "Index": "index", "IndexReport": "ingest",
+    "Filters": "query", "Index": "index", "IndexReport": "results",
     "Document": "results", "Hit": "results", "IndexStats": "results", "SearchResults": "results",
 }
 __all__ = sorted(_EXPORTS)

@@ -158,7 +158,7 @@ def query(words, source, category, author, since, until, sort, limit, page, colo
     Example:
       search query '"国家安全" -特朗普' --source 虎嗅 --since 2022-01 --sort date --json
     """
-    from .filters import Filters
+    from .query import Filters
     from .formatting import format_footer, format_hit, to_json
     from .index import Index
 
@@ -207,7 +207,7 @@ def stats(as_json, index_dir):
 def _period(value, option, end=False):
     if value is None:
         return None
-    from .filters import parse_period
+    from .query import parse_period
 
     try:
         return parse_period(value, end=end)

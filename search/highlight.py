@@ -1,7 +1,7 @@
-"""Snippets: pick the passages of a text that best show the matched words.
+"""Snippets: find a query's words in a stored text and pick the passages that best show them.
 
-Pure functions over a text and the character spans that matched (found in the stored text
-itself, so nothing is re-segmented). Overlapping spans merge, so the longest match
+``Marks`` finds the words in the stored text itself (nothing is read from an index, so every
+engine highlights alike); the rest are pure functions over a text and its matched spans. Overlapping spans merge, so the longest match
 wins (马克思, not 马克); fragments snap to CJK and Latin sentence punctuation.
 """
 
@@ -10,7 +10,8 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
-from .analysis import fold
+from .analysis import alnum_spans, fold, han_runs, words
+from .query.syntax import TEXT_FIELDS, positive_leaves
 
 SENTENCE_ENDS = "。！？；!?;\n"
 ELLIPSIS = "…"
@@ -121,3 +122,23 @@ def _render(text: str, windows, spans) -> Snippet:
         parts.append(prefix + piece + suffix)
         length += len(parts[-1])
     return Snippet("".join(parts), tuple(highlights))
+
+
+class Marks:
+    """What to highlight for one query: Latin/digit words where the index has them, Chinese
+    runs and prefixes verbatim (a run matches inside longer words too)."""
+
+    def __init__(self, tree):
+        leaves = positive_leaves(tree)
+        self.terms, self.needles = {}, {}
+        for field in TEXT_FIELDS:
+            mine = [leaf for leaf in leaves if leaf.field in (None, field)]
+            self.terms[field] = {w.text for leaf in mine if not leaf.prefix
+                                 for w in words(leaf.text) if not han_runs(w.text)}
+            self.needles[field] = ([fold(leaf.text) for leaf in mine if leaf.prefix]
+                                   + [run for leaf in mine for run in han_runs(leaf.text)])
+
+    def spans(self, field: str, text: str) -> list[tuple[int, int]]:
+        """Character spans of the query's words in one stored field of one document."""
+        folded = fold(text)
+        return find_verbatim(folded, self.needles[field]) + alnum_spans(folded, self.terms[field])

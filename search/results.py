@@ -78,3 +78,18 @@ class IndexStats:
     sources: dict[str, int] = field(default_factory=dict)
     size_bytes: int = 0
     analysis: str = ""
+
+
+@dataclass
+class IndexReport:
+    """What one indexing run did, counted in documents; ``skipped`` lists (path, reason)."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (f"{self.added} added, {self.updated} updated, {self.unchanged} unchanged, "
+                f"{self.removed} removed, {len(self.skipped)} skipped")

@@ -8,7 +8,7 @@ import pytest
 
 from search.analysis import (alnum_spans, analysis_id, fold, han_char_offsets, han_chars, han_runs, segmenter,
                              words)
-from search.articles import parse_article, read_article
+from search.documents.articles import parse_article, read_article
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 
@@ -56,7 +56,7 @@ def test_han_characters_are_positioned_at_their_offsets():
 
 
 def test_analysis_id_names_the_tokenizer_segmenter_and_dictionary():
-    assert analysis_id() == "v2/jieba-0.42.1/dict-5071852"
+    assert analysis_id() == "v3/jieba-0.42.1/dict-5071852"
 
 
 def _sample_texts():

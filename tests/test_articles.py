@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-import search.articles
-from search.articles import (
+import search.documents.articles
+from search.documents.articles import (
     Article,
     find_files,
     parse_article,
@@ -246,7 +246,7 @@ def test_read_article_wraps_unexpected_errors(tmp_path, monkeypatch):
     def broken(text, path):
         raise ValueError("odd input")
 
-    monkeypatch.setattr(search.articles, "parse_article", broken)
+    monkeypatch.setattr(search.documents.articles, "parse_article", broken)
     path = touch(tmp_path / "a.md")
     with pytest.raises(ArticleError) as caught:
         read_article(path)

@@ -15,7 +15,7 @@ import pytest
 
 from search import Index
 from search.analysis import fold, han_runs
-from search.dictionary import CompactSegmenter, DictionaryError, cache_path, write_dictionary
+from search.analysis.dictionary import CompactSegmenter, DictionaryError, cache_path, write_dictionary
 
 RELEVANCE = Path(__file__).resolve().parents[1].parent / "shared" / "relevance"
 QUERY_FILES = [RELEVANCE / name / "queries.jsonl" for name in ("stard", "rgb_zh")]
@@ -145,7 +145,7 @@ def test_write_replaces_atomically(dictionary_file, compact):
 
 
 def test_query_time_imports_stdlib_only(dictionary_file):
-    code = ("import sys; from search.dictionary import CompactSegmenter; "
+    code = ("import sys; from search.analysis.dictionary import CompactSegmenter; "
             f"print(CompactSegmenter({str(dictionary_file)!r}).cut('台积电美国厂')); "
             "print(sorted({'jieba', 'rjieba', 'whoosh'} & set(sys.modules)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -4,7 +4,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from search.frontmatter import parse_date, parse_front_matter, split_front_matter
+from search.documents.frontmatter import parse_date, parse_front_matter, split_front_matter
 
 UTC = timezone.utc
 

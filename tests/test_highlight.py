@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from search.analysis import fold
-from search.articles import read_article
+from search.documents.articles import read_article
 from search.highlight import ELLIPSIS, find_verbatim, make_snippet, merge_spans
 
 SAMPLE = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "sample"

@@ -8,12 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from search import Filters, Index, IndexMissingError, QueryError, SearchError, query, scoring
+from search import Filters, Index, IndexMissingError, QueryError, SearchError
 from search.analysis import fold, words
-from search.filters import parse_period
+from search.engine import scoring
+from search.engine.compiler import best_match_query
+from search.engine.ranker import _search_tiers, feedback
 from search.formatting import format_footer
-from search.index import _feedback, _search_tiers, _tiers, _two_digits
-from search.query import PRF_DOCS, PRF_WEIGHT, PRF_WORDS, best_match_query, parse
+from search.index import _two_digits
+from search.query import parse, parse_period, ranking, tiers
+from search.query.ranking import PRF_DOCS, PRF_WEIGHT, PRF_WORDS
 
 SAMPLE = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "sample"
 ALIYUN = "美国又要对阿里云下手？"
@@ -163,7 +166,7 @@ def test_a_field_filter_under_or_matches_only_its_value(sample_index, sort):
 
 def test_a_bug_in_building_a_query_is_not_reported_as_a_damaged_index(sample_index, monkeypatch):
     idx, _ = sample_index
-    monkeypatch.delitem(query.FIELD_BOOSTS, "title")  # as if a field had no weight
+    monkeypatch.delitem(ranking.FIELD_BOOSTS, "title")  # as if a field had no weight
     with pytest.raises(KeyError):
         idx.search("阿里云 美国")
 
@@ -309,7 +312,7 @@ def test_jsonl_records_are_documents_keyed_by_their_id(tmp_path):
 
 
 def test_parallel_workers_build_the_same_index_as_one_process(tmp_path, monkeypatch):
-    from search import ingest, writer
+    from search.engine import ingest, writer
 
     monkeypatch.setattr(ingest, "PARALLEL_MIN_FILES", 10)
     monkeypatch.setattr(writer, "BATCH_ITEMS", 2)  # 44 files: work for both workers
@@ -328,15 +331,15 @@ def test_parallel_workers_build_the_same_index_as_one_process(tmp_path, monkeypa
 
 def _first_pass(searcher, tree) -> list[int]:
     """The top articles feedback draws its words from."""
-    return [docnum for docnum, _ in _search_tiers(searcher, _tiers(tree), PRF_DOCS, None, {}).best]
+    return [docnum for docnum, _ in _search_tiers(searcher, tree, tiers(tree), PRF_DOCS, None, {}).best]
 
 
 def test_feedback_expands_a_question_with_words_of_its_top_articles(sample_index):
     idx, _ = sample_index
     tree = parse(QUESTION)
-    searcher = idx._reader_searcher()
+    searcher = idx._engine.searcher()
     first = _first_pass(searcher, tree)
-    expansion = _feedback(searcher, tree, first)
+    expansion = feedback(searcher, tree, first)
     assert len(expansion) == PRF_WORDS and max(expansion.values()) == PRF_WEIGHT
     assert not {"美国", "阿里云", "下手", "为什么"} & set(expansion)
     assert {"阿里巴巴", "国债"} <= set(expansion)  # from the top articles, not the question
@@ -345,17 +348,17 @@ def test_feedback_expands_a_question_with_words_of_its_top_articles(sample_index
 def test_feedback_words_the_top_articles_share_weigh_most(sample_index):
     idx, _ = sample_index
     tree = parse(QUESTION)
-    searcher = idx._reader_searcher()
+    searcher = idx._engine.searcher()
     first = _first_pass(searcher, tree)
     texts = [{w.text for w in words(searcher.stored_fields(d)["body"])} for d in first]
-    expansion = sorted(_feedback(searcher, tree, first).items(), key=lambda item: -item[1])
+    expansion = sorted(feedback(searcher, tree, first).items(), key=lambda item: -item[1])
     # without the share, the top words were those of one short article (年期, 国债, 收益率)
     assert all(sum(word in text for text in texts) >= 2 for word, _ in expansion[:3])
 
 
 def test_a_word_written_twice_counts_twice(sample_index):
     idx, _ = sample_index
-    searcher = idx._reader_searcher()
+    searcher = idx._engine.searcher()
     once = scoring.top(searcher, best_match_query(parse("美国")), 50)
     twice = scoring.top(searcher, best_match_query(parse("美国的美国")), 50)
     assert len(once.best) == 5 and [d for d, _ in twice.best] == [d for d, _ in once.best]
@@ -365,7 +368,7 @@ def test_a_word_written_twice_counts_twice(sample_index):
 def test_feedback_reorders_but_never_adds_articles(sample_index, monkeypatch):
     idx, _ = sample_index
     expanded = idx.search(QUESTION, limit=50)
-    monkeypatch.setattr(query, "PRF_MIN_WORDS", 99)
+    monkeypatch.setattr(ranking, "PRF_MIN_WORDS", 99)
     plain = idx.search(QUESTION, limit=50)
     assert expanded.total == plain.total == len(plain.hits)
     assert {h.id for h in expanded.hits} == {h.id for h in plain.hits}

@@ -6,7 +6,7 @@ import mmap
 import pytest
 
 from search import Index
-from search.mapped import MappedFile
+from search.engine.mapped import MappedFile
 
 
 @pytest.fixture(scope="module")
@@ -15,8 +15,8 @@ def segment_files(tmp_path_factory, sample_dir):
     with Index(path) as idx:
         idx.add([sample_dir])
         assert idx.search("阿里云").total > 0  # opening the index installs MappedFile
-        storage = idx._ix.storage
-        (segment,) = idx._ix._segments()
+        storage = idx._engine._open().storage
+        (segment,) = idx._engine._open()._segments()
         compound = segment.open_compound_file(storage)
         yield compound, path / f"{segment.make_filename('.seg')}"
         compound.close()

@@ -10,7 +10,7 @@ from whoosh.scoring import BM25F
 
 from search import Index
 from search.analysis import han_runs, words
-from search.phrases import Adjacent
+from search.engine.phrases import Adjacent
 
 RUNS = ["阿里云", "里云", "数据的跨境传输", "质量发", "的的", "开源", "软件的", "中国", "美国的", "人人", "发展的"]
 WORD_PHRASES = ["阿里云 美国", "开源 软件", "数据 的 跨境", "的 问题", "高质量 发展", "美国 的"]
@@ -23,7 +23,7 @@ def searcher(tmp_path_factory, sample_dir, news_dir):
         shutil.copy(path, articles)
     with Index(tmp_path_factory.mktemp("phrases")) as idx:
         idx.add([sample_dir, articles])
-        with idx._ix.searcher(weighting=BM25F()) as searcher:
+        with idx._engine._open().searcher(weighting=BM25F()) as searcher:
             yield searcher
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from search import Index, QueryError
-from search.index import LOCK_TIMEOUT
+from search.engine.local import LOCK_TIMEOUT
 
 CLI = [sys.executable, "-c", "from search.cli import main; main()"]
 REBUILD = "run `search index --rebuild PATH...` to rebuild it"
@@ -427,7 +427,7 @@ def test_hostile_files_are_reported_one_by_one_and_the_run_completes(tmp_path):
 
 
 def test_unreadable_file_is_skipped_with_permission_denied(tmp_path, monkeypatch):
-    import search.articles
+    import search.documents.articles
 
     root = tmp_path / "posts"
     root.mkdir()
@@ -441,7 +441,7 @@ def test_unreadable_file_is_skipped_with_permission_denied(tmp_path, monkeypatch
                 raise PermissionError(13, "Permission denied", str(path))
             return real_open(path, *args, **kwargs)
 
-        monkeypatch.setattr(search.articles, "open", refusing_open, raising=False)
+        monkeypatch.setattr(search.documents.articles, "open", refusing_open, raising=False)
     else:
         (root / "secret.md").chmod(0)
     with Index(tmp_path / "ix") as idx:

@@ -8,11 +8,14 @@ import pytest
 from whoosh import query as wq
 from whoosh.collectors import FilterCollector, SortingCollector, TopCollector
 
-from search import Filters, Index, scoring
-from search.filters import parse_period
-from search.index import _tiers
-from search.query import Rerank, feedback_words, parse
-from search.scoring import date_column, top
+from search import Filters, Index
+from search.engine import scoring
+from search.engine.columns import date_column
+from search.engine.compiler import Rerank, tier_query
+from search.engine.filtering import allowed as allowed_by
+from search.engine.scoring import top
+from search.query import parse, parse_period, tiers
+from search.query.ranking import feedback_words
 
 QUERIES = [
     "阿里云", "美国", "经济", "质量发", "高质量发展", "美", "AI 大模型", "美国 芯片", "开源 软件 -美国",
@@ -35,7 +38,7 @@ def searcher(tmp_path_factory, sample_dir, news_dir):
         for path in sorted(first.iterdir())[:20]:  # re-indexed: deleted from the first segment
             path.write_text(path.read_text(encoding="utf-8") + "\n美国经济\n", encoding="utf-8")
         idx.add([sample_dir, first, second])
-        searcher = idx._reader_searcher()
+        searcher = idx._engine.searcher()
         assert len(searcher.leaf_searchers()) > 1
         assert searcher.reader().has_deletions()
         yield searcher
@@ -59,6 +62,10 @@ def tier_queries(searcher):
         yield from _tiers(tree)
         expansion = feedback_words(tree, [searcher.stored_fields(0)["body"]], lambda word: 10, 1000)
         yield from _tiers(tree, expansion)
+
+
+def _tiers(tree, expansion=None):
+    return [tier_query(tree, tier, expansion) for tier in tiers(tree)]
 
 
 def assert_same(found, expected):
@@ -106,10 +113,10 @@ def test_newest_first_verifies_phrases_only_as_far_as_the_page_needs(searcher, m
 
 
 def test_filters_and_masks_apply_as_in_whoosh(searcher):
-    allowed = Filters(since=parse_period("2023-07-10"), source="新闻").allowed(searcher)
+    allowed = allowed_by(Filters(since=parse_period("2023-07-10"), source="新闻"), searcher)
     assert allowed is not None
     for text in ("美国", "经济 -美国", "台风 暴雨"):
-        query = next(_tiers(parse(text)))
+        query = _tiers(parse(text))[0]
         mask = {docnum for docnum, _ in top(searcher, query, 5)[0]}
         assert_same(top(searcher, query, 10, allowed, mask), whoosh_top(searcher, query, 10, allowed, mask))
 
@@ -132,7 +139,7 @@ def test_the_period_filter_keeps_exactly_the_articles_dated_within_it(searcher):
     dates = searcher.reader().column_reader("date")  # Whoosh's, one translated value per call
     docnums = range(searcher.reader().doc_count_all())
     since, until = parse_period("2020"), parse_period("2022-06", end=True)
-    allowed = Filters(since=since, until=until).allowed(searcher)
+    allowed = allowed_by(Filters(since=since, until=until), searcher)
     inside = [n for n in docnums if since.timestamp() <= dates[n] <= until.timestamp()]
     assert 0 < len(inside) < len(docnums) // 2
     assert [n for n in docnums if n in allowed] == inside
@@ -155,9 +162,9 @@ def test_a_rerank_bonus_reaches_only_the_best_articles_of_each_segment(searcher,
 
 
 def test_newest_first_orders_as_whooshs_date_sort(searcher):
-    allowed = Filters(since=parse_period("2023-07-10")).allowed(searcher)
+    allowed = allowed_by(Filters(since=parse_period("2023-07-10")), searcher)
     for text in ("美国", "台风 暴雨", "的"):
-        query = next(_tiers(parse(text)))
+        query = _tiers(parse(text))[0]
         for filtered in (None, allowed):
             collector = SortingCollector("date", limit=20, reverse=True)
             if filtered is not None:

@@ -2,8 +2,8 @@
 
 import pytest
 
-import search.text
-from search.text import body_to_text, html_to_text, markdown_to_text, normalize_whitespace
+import search.documents.text
+from search.documents.text import body_to_text, html_to_text, markdown_to_text, normalize_whitespace
 
 
 def test_entities_are_decoded():
@@ -60,7 +60,7 @@ def test_recursion_error_falls_back_to_flat_stripping(monkeypatch):
     def explode(*args, **kwargs):
         raise RecursionError("maximum recursion depth exceeded")
 
-    monkeypatch.setattr(search.text, "BeautifulSoup", explode)
+    monkeypatch.setattr(search.documents.text, "BeautifulSoup", explode)
     html = "<style>p&#123;x:1&#125;</style><p>a &amp; b</p><div>c<span>d</span></div>"
     assert html_to_text(html) == "a & b\ncd"
 

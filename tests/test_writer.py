@@ -7,10 +7,10 @@ import pytest
 from whoosh import index as whoosh_index
 from whoosh.writing import CLEAR, SegmentWriter
 
-from search.articles import read_article
-from search.postings import _Blocks
-from search.schema import build_schema, document
-from search.writer import FastSegmentWriter
+from search.documents.articles import read_article
+from search.engine.postings import _Blocks
+from search.engine.schema import build_schema, document
+from search.engine.writer import FastSegmentWriter
 
 NEWS_ARTICLES = 300
 
@@ -140,7 +140,7 @@ def test_pools_sharing_a_temporary_folder_keep_their_own_runs(documents, tmp_pat
     """Parallel workers' writers spill into one shared temporary folder."""
     from whoosh.filedb.filestore import FileStorage
 
-    from search.postings import TermPool
+    from search.engine.postings import TermPool
 
     shared = FileStorage(str(tmp_path))
     pools = [TermPool(shared, spill_postings=2_000) for _ in range(2)]
@@ -160,7 +160,7 @@ def test_spilled_runs_are_read_back_a_bounded_chunk_at_a_time(documents, tmp_pat
     """A merge holds one chunk of every run in memory, so chunks are bounded in postings."""
     from whoosh.filedb.filestore import FileStorage
 
-    from search import postings
+    from search.engine import postings
 
     monkeypatch.setattr(postings, "RUN_CHUNK", 1_000)
     pool = postings.TermPool(FileStorage(str(tmp_path)), spill_postings=50_000)

@@ -16,10 +16,8 @@ from functools import cache
 from itertools import starmap
 from typing import Iterator, NamedTuple
 
-from whoosh.analysis import Token, Tokenizer
-
 # Bump when tokenisation changes: indexes record it and refuse a mismatch.
-ANALYSIS_VERSION = 2  # 2: word fields index positions without character offsets
+ANALYSIS_VERSION = 3  # 2: word fields index positions without character offsets; 3: classes in subpackages
 GRAMS_REMEMBERED = 100_000  # long words whose sub-words a segmenter keeps (about 35 MB)
 
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
@@ -127,7 +125,7 @@ def segmenter(name: str | None = None) -> _Segmenter:
 
 def query_segmenter():
     """The segmenter for query text: the cached compact dictionary, which a fresh process opens
-    in milliseconds (see ``search.dictionary``), unless ``$SEARCH_SEGMENTER`` names one or
+    in milliseconds (see ``search.analysis.dictionary``), unless ``$SEARCH_SEGMENTER`` names one or
     there is no valid cache; then ``segmenter()``."""
     from .dictionary import cached_segmenter
 
@@ -256,33 +254,6 @@ def han_runs(text: str) -> list[str]:
     return [han for han, _ in _TOKEN_RE.findall(fold(text)) if han]
 
 
-class _WhooshTokenizer(Tokenizer):
-    """Adapts one of the word generators above to Whoosh's reusable-Token protocol."""
-
-    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
-                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
-        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        for word in self._words(value, mode == "index"):
-            token.text = token.original = word.text
-            token.boost = 1.0
-            token.stopped = False
-            if positions:
-                token.pos = start_pos + word.pos
-            if chars:
-                token.startchar = start_char + word.start
-                token.endchar = start_char + word.end
-            yield token
-
-
-class WordTokenizer(_WhooshTokenizer):
-    """Whoosh tokenizer for the word fields (``title``, ``body``)."""
-
-    def _words(self, value, index):
-        return words(value, index=index)
-
-
-class HanCharTokenizer(_WhooshTokenizer):
-    """Whoosh tokenizer for the character fields (``title_han``, ``body_han``)."""
-
-    def _words(self, value, index):
-        return han_chars(value)
+def filter_term(value: str) -> str:
+    """How source, author and category values are matched: trimmed, width and case folded."""
+    return fold(value.strip())

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import heapq
 import math
-import sys
-import weakref
 from array import array
 from bisect import bisect_left, bisect_right
 from functools import lru_cache, partial
@@ -26,7 +24,6 @@ from pickle import loads
 from typing import NamedTuple
 
 from whoosh import query as wq
-from whoosh.columns import NumericColumn
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.formats import Positions
 from whoosh.matching import FilterMatcher
@@ -34,15 +31,16 @@ from whoosh.scoring import BM25FScorer, WeightScorer
 from whoosh.system import _INT_SIZE
 from whoosh.util.numeric import byte_to_length
 
+from ..query.ranking import RERANK_DEPTH
+from .columns import date_column
+from .compiler import Require, Rerank
 from .phrases import Adjacent, phrase_starts
-from .query import RERANK_DEPTH, Require, Rerank
 
 # Up to this many candidates (documents with a phrase's words), a phrase's positions are
 # tested in all of them and the total is exact; beyond, only as far as the top needs.
 EXACT_TOTAL_CANDIDATES = 1000
 ESTIMATE_SAMPLE = 200  # candidates tested to estimate how many of the untested match
 _FIRST = itemgetter(0)
-_DATES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # searcher → date_column()
 
 
 class Unsupported(Exception):
@@ -181,32 +179,6 @@ def _parts(query, kind):
 def _contains(query, kind) -> bool:
     """Whether ``query`` or any of its subqueries is a ``kind``."""
     return next(_parts(query, kind), None) is not None
-
-
-def date_column(searcher) -> array:
-    """The ``date`` column of every document of ``searcher`` by docnum, as stored (Whoosh's
-    sortable integers, in the same order as the dates): decoded a segment at a time, once per
-    searcher, where Whoosh's column reader unpacks and translates one value per call."""
-    dates = _DATES.get(searcher)
-    if dates is None:
-        dates = _DATES[searcher] = array("Q")
-        for reader, _ in searcher.reader().leaf_readers():
-            dates += _numeric_column(reader, "date")
-    return dates
-
-
-def _numeric_column(reader, fieldname: str) -> array:
-    """One segment's stored values of a 64-bit numeric column, decoded in one call."""
-    column = reader.column_reader(fieldname, translate=False)
-    count = reader.doc_count_all()
-    if type(column) is not NumericColumn.Reader or column._typecode != "Q":
-        return array("Q", (column[docnum] for docnum in range(count)))
-    values = array("Q")
-    values.frombytes(column._dbfile.get(column._basepos, column._count * column._fixedlen))
-    if sys.byteorder == "little":  # stored big-endian
-        values.byteswap()
-    values.extend([column._default] * (count - len(values)))
-    return values
 
 
 def _best_of(scores: dict[int, float]) -> set[int]:

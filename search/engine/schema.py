@@ -1,7 +1,8 @@
-"""The Whoosh schema and the mapping of an Article to an index document.
+"""The Whoosh schema, its tokenizers, and the mapping of an Article to an index document.
 
-The schema is pickled into the index, so the classes named here are part of the on-disk
-format: keep their import paths stable. ``document()`` analyses an article completely
+The schema is pickled into the index, so the classes named here (``search.engine.schema``)
+are part of the on-disk format: keep their import paths stable (moving them needs a new
+``ANALYSIS_VERSION``). ``document()`` analyses an article completely
 (it is what worker processes run), leaving the writer only to pool finished postings.
 """
 
@@ -13,17 +14,17 @@ from pickle import dumps
 from typing import TYPE_CHECKING
 
 from whoosh import columns, fields
+from whoosh.analysis import Token, Tokenizer
 from whoosh.formats import Positions
 from whoosh.system import pack_uint
 
-from .analysis import HanCharTokenizer, WordTokenizer, analysis_id, fold, han_char_offsets, word_tuples
+from ..analysis import analysis_id, filter_term, han_char_offsets, han_chars, word_tuples, words
+from ..query.syntax import TEXT_FIELDS
 
 if TYPE_CHECKING:
-    from .articles import Article
+    from ..documents import Article
 
-WORD_FIELDS = ("title", "body")
-HAN_FIELDS = {"title": "title_han", "body": "body_han"}
-FILTER_FIELDS = ("source", "author", "category")
+HAN_FIELDS = {"title": "title_han", "body": "body_han"}  # each Han character at its offset
 
 
 class Postings(list):
@@ -46,6 +47,38 @@ class AnalyzedText(fields.TEXT):
         return super().index(value, **kwargs)
 
 
+class _WhooshTokenizer(Tokenizer):
+    """Adapts one of the word generators of ``search.analysis`` to Whoosh's reusable-Token protocol."""
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
+                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        for word in self._words(value, mode == "index"):
+            token.text = token.original = word.text
+            token.boost = 1.0
+            token.stopped = False
+            if positions:
+                token.pos = start_pos + word.pos
+            if chars:
+                token.startchar = start_char + word.start
+                token.endchar = start_char + word.end
+            yield token
+
+
+class WordTokenizer(_WhooshTokenizer):
+    """Whoosh tokenizer for the word fields (``title``, ``body``)."""
+
+    def _words(self, value, index):
+        return words(value, index=index)
+
+
+class HanCharTokenizer(_WhooshTokenizer):
+    """Whoosh tokenizer for the character fields (``title_han``, ``body_han``)."""
+
+    def _words(self, value, index):
+        return han_chars(value)
+
+
 def build_schema() -> fields.Schema:
     """A new schema for the current analysis settings."""
     return fields.Schema(
@@ -62,11 +95,6 @@ def build_schema() -> fields.Schema:
         category=fields.ID(),
         meta=fields.STORED(),
     )
-
-
-def filter_term(value: str) -> str:
-    """How source, author and category values are matched: trimmed, width and case folded."""
-    return fold(value.strip())
 
 
 def _word_postings(fmt, items) -> Postings:
@@ -118,7 +146,7 @@ def document(schema, article: Article, stamp: bytes) -> dict:
             "url": article.url,
         },
     }
-    for field in WORD_FIELDS:
+    for field in TEXT_FIELDS:
         text = getattr(article, field)
         han_field = HAN_FIELDS[field]
         doc[field] = _word_postings(schema[field].format, word_tuples(text, index=True))

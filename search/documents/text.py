@@ -36,7 +36,8 @@ _SPACE_AROUND_NEWLINE = re.compile(r" ?\n ?")
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 _MD_FENCE = re.compile(r"^\s*(```|~~~)")
-_MD_HEADING = re.compile(r"^\s{0,3}#{1,6}[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
+# An ATX heading line (``## Title ##``); group 1 is its text.
+MD_HEADING = re.compile(r"^[ ]{0,3}#{1,6}[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$", re.MULTILINE)
 _MD_QUOTE_OR_BULLET = re.compile(r"^\s*(?:>\s?)+|^(\s*)(?:[-*+][ \t]+)")
 _MD_RULE = re.compile(r"^\s*(?:[-*_][ \t]*){3,}$")
 _MD_IMAGE_OR_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
@@ -153,7 +154,7 @@ def markdown_to_text(markdown: str) -> str:
 
 
 def _markdown_line(line: str) -> str:
-    line = _MD_HEADING.sub(r"\1", line)
+    line = MD_HEADING.sub(r"\1", line)
     line = _MD_QUOTE_OR_BULLET.sub(r"\1", line)
     line = _MD_IMAGE_OR_LINK.sub(r"\1", line)
     line = _MD_CODE.sub(r"\1", line)

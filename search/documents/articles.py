@@ -16,9 +16,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from .errors import ArticleError
+from ..errors import ArticleError
 from .frontmatter import parse_date, parse_front_matter, split_front_matter
-from .text import body_to_text, html_to_text, looks_like_html, normalize_whitespace
+from .text import MD_HEADING, body_to_text, html_to_text, looks_like_html, normalize_whitespace
 
 ARTICLE_SUFFIXES = (".md", ".markdown", ".html", ".htm", ".txt")
 JSONL_SUFFIX = ".jsonl"
@@ -27,7 +27,6 @@ _HTML_SUFFIXES = (".html", ".htm")
 _MAX_FALLBACK_TITLE = 80
 _HTML_TITLE = re.compile(r"<title\b[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
 _HTML_HEADING = re.compile(r"<h([1-6])\b[^>]*>(.*?)</h\1\s*>", re.IGNORECASE | re.DOTALL)
-_MD_HEADING = re.compile(r"^[ ]{0,3}#{1,6}[ \t]+([^\n]*?)[ \t#]*$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -187,7 +186,7 @@ def _title_from(raw_body: str, body: str, suffix: str) -> str:
 
 
 def _first_heading(raw_body: str) -> str:
-    pattern = _HTML_HEADING if looks_like_html(raw_body) else _MD_HEADING
+    pattern = _HTML_HEADING if looks_like_html(raw_body) else MD_HEADING
     for match in pattern.finditer(raw_body):
         title = _inline_text(match[match.re.groups])  # the heading's text is the last group
         if title:

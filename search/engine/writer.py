@@ -21,7 +21,7 @@ import sys
 
 from whoosh.writing import SegmentWriter
 
-from .errors import SearchError
+from ..errors import SearchError
 from .postings import SPILL_POSTINGS, TermPool, write_postings
 
 _PR_SET_PDEATHSIG = 1

@@ -9,31 +9,17 @@ that write segments of their own, and counts the outcome of every file in an ``I
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from .articles import Article, find_files, os_reason, read_article, read_jsonl
-from .errors import ArticleError
+from ..documents import Article, find_files, os_reason, read_article, read_jsonl
+from ..errors import ArticleError
+from ..results import IndexReport
 from .schema import build_schema, document
 from .writer import SegmentWorkers
 
 PARALLEL_MIN_FILES = 200  # files per worker below which forking costs more than it saves
-
-
-@dataclass
-class IndexReport:
-    """What one indexing run did, counted in documents; ``skipped`` lists (path, reason)."""
-
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    removed: int = 0
-    skipped: list[tuple[str, str]] = field(default_factory=list)
-
-    def summary(self) -> str:
-        return (f"{self.added} added, {self.updated} updated, {self.unchanged} unchanged, "
-                f"{self.removed} removed, {len(self.skipped)} skipped")
 
 
 @dataclass

@@ -1,0 +1,57 @@
+"""Result filters: source, category, author and a date period.
+
+Dates on the command line may be a year, a month or a day (``2022``, ``2022-01``,
+``2022-01-21``); ``since`` takes the start of that period and ``until`` its end, so
+``--since 2022-01 --until 2022-01`` means all of January. Articles without a date never
+match a date filter.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from ..errors import QueryError
+
+_PERIOD_RE = re.compile(r"(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Conditions every result must meet; ``None`` means no condition."""
+
+    source: str | None = None
+    category: str | None = None
+    author: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def __bool__(self) -> bool:
+        return any((self.source, self.category, self.author, self.since, self.until))
+
+    def __post_init__(self):
+        if self.since and self.until and self.since > self.until:
+            raise QueryError(f"the period starts ({self.since:%Y-%m-%d}) after it ends "
+                             f"({self.until:%Y-%m-%d}): no article can match")
+
+
+def parse_period(text: str, end: bool = False) -> datetime:
+    """The first (or, with ``end``, last) second of a YYYY, YYYY-MM or YYYY-MM-DD period, UTC."""
+    match = _PERIOD_RE.fullmatch(text.strip())
+    if not match:
+        raise ValueError(f"'{text}' is not a date: use YYYY, YYYY-MM or YYYY-MM-DD")
+    year, month, day = (int(g) if g else None for g in match.groups())
+    try:
+        start = datetime(year, month or 1, day or 1, tzinfo=timezone.utc)
+    except ValueError as error:
+        raise ValueError(f"'{text}' is not a valid date ({error})") from None
+    if not end:
+        return start
+    if day:
+        following = start + timedelta(days=1)
+    elif month:
+        following = start.replace(year=year + month // 12, month=month % 12 + 1)
+    else:
+        following = start.replace(year=year + 1)
+    return following - timedelta(seconds=1)
