@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import os
 import sys
-import types
-from importlib import import_module
 
 import click
 
 from .errors import SearchError
+from .settings import DEFAULT_INDEX_DIR, INDEX_DIR_ENV
 
 EXAMPLES = """
 \b
@@ -31,7 +30,6 @@ class SearchGroup(click.Group):
     """Turns expected library errors and Ctrl-C into a message and an exit code."""
 
     def invoke(self, ctx):
-        _import_whoosh_lean()
         try:
             return super().invoke(ctx)
         except SearchError as error:
@@ -53,39 +51,9 @@ class SearchGroup(click.Group):
             ctx.exit(2)
 
 
-# Modules Whoosh imports for names this program never calls, with the cost of importing each in a
-# fresh process: ``urllib.request`` (http.client, email, ...; 25 ms) only to re-export
-# ``urlretrieve``, and ``whoosh.lang.morph_en`` (hundreds of regular expressions; 5 ms) only
-# for ``whoosh.query.Variations``.
-_UNUSED_BY_WHOOSH = {"urllib.request": "urlretrieve", "whoosh.lang.morph_en": "variations"}
-
-
-def _import_whoosh_lean() -> None:
-    """Import Whoosh's query modules with stand-ins for ``_UNUSED_BY_WHOOSH``: a stand-in's function
-    imports the real module on first call, and later imports get the real modules."""
-    if "whoosh.query" in sys.modules or not _UNUSED_BY_WHOOSH.keys().isdisjoint(sys.modules):
-        return
-    for module, name in _UNUSED_BY_WHOOSH.items():
-        stand_in = types.ModuleType(module)
-        setattr(stand_in, name, _importing_on_call(module, name))
-        sys.modules[module] = stand_in
-    try:
-        import whoosh.query  # noqa: F401
-    finally:
-        for module in _UNUSED_BY_WHOOSH:
-            del sys.modules[module]
-
-
-def _importing_on_call(module: str, name: str):
-    def call(*args, **kwargs):
-        return getattr(import_module(module), name)(*args, **kwargs)
-
-    return call
-
-
 def index_dir_option(command):
-    return click.option("--index-dir", type=click.Path(file_okay=False), envvar="SEARCH_INDEX_DIR",
-                        default="index_data", show_default=True, show_envvar=True,
+    return click.option("--index-dir", type=click.Path(file_okay=False), envvar=INDEX_DIR_ENV,
+                        default=DEFAULT_INDEX_DIR, show_default=True, show_envvar=True,
                         help="Where the index lives.")(command)
 
 

@@ -16,15 +16,7 @@ from .errors import QueryError, SearchError
 from .highlight import Marks, make_snippet
 from .query import Filters, QuerySyntaxError, parse
 from .results import Document, Hit, IndexReport, IndexStats, SearchResults
-
-DEFAULT_INDEX_DIR = "index_data"
-INDEX_DIR_ENV = "SEARCH_INDEX_DIR"
-
-
-def default_index_dir() -> Path:
-    """``$SEARCH_INDEX_DIR`` if set, else ``./index_data``."""
-    return Path(os.environ.get(INDEX_DIR_ENV) or DEFAULT_INDEX_DIR)
-
+from .settings import default_index_dir
 
 class Index:
     """A search index in a directory; use as a context manager or call ``close()``."""

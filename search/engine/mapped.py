@@ -8,8 +8,9 @@ same reads from the map instead.
 
 from __future__ import annotations
 
-from whoosh.filedb import compound
 from whoosh.filedb.structfile import BufferFile
+
+from .whoosh_private import serve_compound_files_with
 
 
 class _View:
@@ -60,4 +61,4 @@ class MappedFile(BufferFile):
 
 def install() -> None:
     """Make compound segments open their files as ``MappedFile``s."""
-    compound.BufferFile = MappedFile
+    serve_compound_files_with(MappedFile)

@@ -20,12 +20,13 @@ from itertools import groupby
 from operator import itemgetter
 from pickle import dumps
 
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
-from whoosh.filedb.filetables import _lengths as _ROW_LENGTHS
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
 from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.util import random_name
 from whoosh.util.numeric import length_to_byte
 from whoosh.util.numlists import delta_encode
+
+from .whoosh_private import ROW_LENGTHS, TERM_INFO
 
 SPILL_POSTINGS = 3_000_000  # postings held in memory (about 450 MB) before a sorted run is spilled
 COMPRESS_MIN_BYTES = 256  # smaller pickled blocks are stored as they are
@@ -138,7 +139,6 @@ def _read_records(f):
 _KEY = itemgetter(0, 1)
 _FREQUENCY = itemgetter(1)
 _DOCNUM = itemgetter(0)
-_TERM_INFO = W3TermInfo._struct  # the fixed part of a term's row in the terms file
 
 
 def write_postings(fieldwriter, schema, lengths, terms) -> None:
@@ -182,7 +182,7 @@ class _TermRows:
     def add(self, key: bytes, value: bytes) -> None:
         table, position = self.table, self.position
         table.index.append(position)
-        row = _ROW_LENGTHS.pack(len(key), len(value)) + key + value
+        row = ROW_LENGTHS.pack(len(key), len(value)) + key + value
         table.dbfile.write(row)
         hashed = table.hashfn(key)
         table.buckets[hashed & 255].append((hashed, position))
@@ -224,7 +224,7 @@ class _Blocks:
         data = b"".join(written)
         self.postfile.write(data)
         minbyte = 0 if minlength is None else length_to_byte(minlength)
-        stats = _TERM_INFO.pack(False, weight, len(postings), minbyte, length_to_byte(maxlength),
+        stats = TERM_INFO.pack(False, weight, len(postings), minbyte, length_to_byte(maxlength),
                                 maxweight, postings[0][0], postings[-1][0])
         return stats, len(data)
 
@@ -237,7 +237,7 @@ class _Blocks:
                                                   length or 0, maxweight, last=True)
         self.postfile.write(data)
         lengthbyte = length_to_byte(length)
-        stats = _TERM_INFO.pack(False, stored, 1, lengthbyte, lengthbyte, maxweight, docnum, docnum)
+        stats = TERM_INFO.pack(False, stored, 1, lengthbyte, lengthbyte, maxweight, docnum, docnum)
         return stats, len(data)
 
     def _block(self, ids, weights, values, minlength, maxlength, maxweight, last: bool) -> bytes:

@@ -24,17 +24,17 @@ from pickle import loads
 from typing import NamedTuple
 
 from whoosh import query as wq
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN
 from whoosh.formats import Positions
 from whoosh.matching import FilterMatcher
 from whoosh.scoring import BM25FScorer, WeightScorer
-from whoosh.system import _INT_SIZE
 from whoosh.util.numeric import byte_to_length
 
 from ..query.ranking import RERANK_DEPTH
 from .columns import date_column
 from .compiler import Require, Rerank
 from .phrases import Adjacent, phrase_starts
+from .whoosh_private import INT_SIZE, length_field
 
 # Up to this many candidates (documents with a phrase's words), a phrase's positions are
 # tested in all of them and the total is exact; beyond, only as far as the top needs.
@@ -365,7 +365,7 @@ class _Segment:
         """The field's length of every document of the segment, one byte each as Whoosh encodes
         them, or None if the segment has no lengths for the field."""
         if fieldname not in self._lengths:
-            column = self.reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+            column = self.reader._perdoc._cached_reader(length_field(fieldname), LENGTHS_COLUMN)
             stored = None if column is None else column._dbfile.get(column._basepos, column._count)
             self._lengths[fieldname] = None if stored is None else stored + bytes(self.doc_count - len(stored))
         return self._lengths[fieldname]
@@ -402,7 +402,7 @@ def _positions_decoder(format_):
 def _codes(value: bytes) -> list:
     """The position deltas of a ``Positions`` value: a count, then the pickled deltas
     (Whoosh's writer may strip the pickle's final STOP)."""
-    return loads(value[_INT_SIZE:] if value.endswith(b".") else value[_INT_SIZE:] + b".")
+    return loads(value[INT_SIZE:] if value.endswith(b".") else value[INT_SIZE:] + b".")
 
 
 def _length_norm(K1: float, B: float, length: int, avgfl: float) -> float:

@@ -1,0 +1,41 @@
+"""Every private Whoosh name the engine relies on, in one place (Whoosh is pinned to 2.7.4).
+
+Private module names are imported from here. Private attributes the engine reads on Whoosh's
+objects, or overrides in ``FastSegmentWriter``, are listed in ``ATTRIBUTES``;
+``tests/test_engine.py`` checks each on live objects, so a Whoosh upgrade fails there first.
+
+Whoosh's hook for custom writing is its codec (``SegmentWriter(codec=...)``), but a codec's
+field writer still receives one call per posting and two ``tell()``s per term; writing the
+pooled postings directly was measured 15% faster per commit (``benchmarks/README.md``), so
+``writer``/``postings`` override ``SegmentWriter`` methods instead.
+"""
+
+from whoosh.codec.whoosh3 import W3TermInfo, _lenfield
+from whoosh.filedb import compound
+from whoosh.filedb.filetables import _lengths
+from whoosh.system import _INT_SIZE
+
+INT_SIZE = _INT_SIZE  # bytes of a packed int: the count before a Positions value's pickle
+ROW_LENGTHS = _lengths  # struct of a hash-table row's key and value lengths
+TERM_INFO = W3TermInfo._struct  # the fixed part of a term's row in the terms file
+length_field = _lenfield  # the column name of a field's lengths
+
+
+def serve_compound_files_with(file_class) -> None:
+    """Make compound segments open their inner files as ``file_class`` (``mapped``)."""
+    compound.BufferFile = file_class
+
+
+# Private attributes used, by the kind of object they are read on.
+ATTRIBUTES = {
+    "SegmentWriter": ("_tempstorage", "_check_state", "_check_fields", "_added", "_flush_segment",
+                      "_close_segment", "_finalize_segment", "_merge_segments", "_commit_toc", "_finish"),
+    "W3FieldWriter": ("_postfile", "_codec", "_tindex", "_fieldid"),
+    "W3Codec": ("_blocklimit", "_compression"),
+    "W3PostingsWriter": ("_write_block", "_mini_values", "_mini_weights"),  # mirrored in postings
+    "SegmentReader": ("_perdoc",),
+    "W3PerDocReader": ("_cached_reader",),
+    "NumericColumn.Reader": ("_typecode", "_dbfile", "_basepos", "_count", "_fixedlen", "_default"),
+    "W3LeafMatcher": ("_data", "_read_data", "_read_values", "_values", "_next_block"),
+    "compound": ("BufferFile",),
+}
