@@ -93,8 +93,8 @@ def index(paths, rebuild, workers, index_dir):
     sys.exit(2 if missing else 0)
 
 
-@cli.command()
-@click.argument("words", nargs=-1, required=True)
+@cli.command(context_settings={"ignore_unknown_options": True})
+@click.argument("words", nargs=-1, type=click.UNPROCESSED)
 @click.option("--source", help="Only articles from this source (e.g. 虎嗅).")
 @click.option("--category", help="Only articles in this category.")
 @click.option("--author", help="Only articles by this author.")
@@ -110,7 +110,8 @@ def index(paths, rebuild, workers, index_dir):
 @json_option
 @index_dir_option
 def query(words, source, category, author, since, until, sort, limit, page, color, as_json, index_dir):
-    """Search the index for WORDS; prints ranked articles with highlighted snippets.
+    """Search the index for WORDS; prints ranked articles with highlighted snippets. With no
+    words but a filter, lists the articles it allows, newest first.
 
     \b
     Syntax:
@@ -125,19 +126,25 @@ def query(words, source, category, author, since, until, sort, limit, page, colo
     \b
     Example:
       search query '"国家安全" -特朗普' --source 虎嗅 --since 2022-01 --sort date --json
+      search query 美国 -特朗普
+      search query --source 虎嗅 --sort date
     """
+    from .formatting import format_footer, format_hit, to_json, totals_json
     from .query import Filters
-    from .formatting import format_footer, format_hit, to_json
     from .index import Index
 
     filters = Filters(source=source, category=category, author=author,
                       since=_period(since, "--since"), until=_period(until, "--until", end=True))
+    if not words and not filters:
+        raise click.UsageError("give words to search for, or a filter (--source, --category, --author, "
+                               "--since, --until) to list articles")
     with Index(index_dir) as idx:
         results = idx.search(" ".join(words), limit=limit, page=page, filters=filters, sort=sort)
     use_color = _use_color(color)
     if as_json:
         for hit in results:
             click.echo(to_json(hit))
+        click.echo(totals_json(results))
     else:
         for hit in results:
             click.echo(format_hit(hit, use_color) + "\n", color=use_color)

@@ -52,12 +52,28 @@ def format_hit(hit: Hit, color: bool) -> str:
     return "\n".join(lines)
 
 
+def totals_json(results: SearchResults) -> str:
+    """The last JSON line of a page: the query's counts, the same on every page."""
+    return json.dumps({"query": results.query, "total": results.total, "total_all_words": results.total_all_words,
+                       "total_exact": results.total_exact, "page": results.page, "limit": results.limit},
+                      ensure_ascii=False)
+
+
 def format_footer(results: SearchResults) -> str:
-    first = (results.page - 1) * results.limit + 1
-    if not results.hits:
-        return f"no articles match {results.query!r}" + (f" on page {results.page}" if results.total else "")
+    """Which results these are of how many, and how many contain every word."""
     about = "" if results.total_exact else "about "
-    return f"results {first}-{first + len(results.hits) - 1} of {about}{results.total:,}"
+    if not results.total:
+        return f"no articles match {results.query!r}"
+    if not results.hits:
+        pages = -(-results.total // results.limit)
+        return (f"no results on page {results.page}: {about}{results.total:,} articles match "
+                f"({pages:,} page{'s' * (pages > 1)} of {results.limit})")
+    first = (results.page - 1) * results.limit + 1
+    footer = f"results {first}-{first + len(results.hits) - 1} of {about}{results.total:,}"
+    partial = results.total - results.total_all_words
+    if partial > 0:
+        footer += f": {about}{results.total_all_words:,} with every word, {partial:,} more with some or part"
+    return footer
 
 
 def format_document(doc: Document) -> str:

@@ -125,18 +125,21 @@ def _render(text: str, windows, spans) -> Snippet:
 
 
 class Marks:
-    """What to highlight for one query: Latin/digit words where the index has them, Chinese
-    runs and prefixes verbatim (a run matches inside longer words too)."""
+    """What to highlight for one query: Latin/digit words where the index has them; Chinese
+    runs, their jieba words (an unspaced 俄罗斯乌克兰 marks 俄罗斯 and 乌克兰) and prefixes
+    verbatim (a run matches inside longer words too)."""
 
     def __init__(self, tree):
-        leaves = positive_leaves(tree)
+        leaves = positive_leaves(tree) if tree is not None else []
         self.terms, self.needles = {}, {}
         for field in TEXT_FIELDS:
             mine = [leaf for leaf in leaves if leaf.field in (None, field)]
             self.terms[field] = {w.text for leaf in mine if not leaf.prefix
                                  for w in words(leaf.text) if not han_runs(w.text)}
             self.needles[field] = ([fold(leaf.text) for leaf in mine if leaf.prefix]
-                                   + [run for leaf in mine for run in han_runs(leaf.text)])
+                                   + [run for leaf in mine for run in han_runs(leaf.text)]
+                                   + [w.text for leaf in mine if not leaf.prefix
+                                      for w in words(leaf.text) if han_runs(w.text)])
 
     def spans(self, field: str, text: str) -> list[tuple[int, int]]:
         """Character spans of the query's words in one stored field of one document."""

@@ -52,20 +52,20 @@ class Index:
 
     def search(self, text: str, limit: int = 10, page: int = 1, filters: Filters | None = None,
                sort: str = "relevance") -> SearchResults:
-        """Ranked hits for ``text``: articles with all words first, then with some of them."""
+        """Ranked hits for ``text``: articles with all words first, then with some of them. With
+        no words but ``filters``, every article they allow, newest first."""
         if limit < 1 or page < 1:
             raise QueryError("limit and page must be at least 1")
         if sort not in ("relevance", "date"):
             raise QueryError(f"unknown sort {sort!r}: use relevance or date")
-        try:
-            tree = parse(text)
-        except QuerySyntaxError as error:
-            raise QueryError(f"bad query: {error}") from None
-        ranked, total, exact = self._engine.rank(tree, page * limit, filters, sort)
+        tree = _parse(text, filters)
+        ranked = self._engine.rank(tree, page * limit, filters, sort)
         marks = Marks(tree)
-        hits = [self._hit(marks, docnum, score, rank)
-                for rank, (docnum, score) in enumerate(ranked[(page - 1) * limit:], (page - 1) * limit + 1)]
-        return SearchResults(text, hits, total if exact else _two_digits(total), page, limit, total_exact=exact)
+        first = (page - 1) * limit + 1
+        hits = [self._hit(marks, docnum, score, rank) for rank, (docnum, score) in enumerate(ranked.best[first - 1:], first)]
+        estimate = (lambda count: count) if ranked.exact else _two_digits
+        return SearchResults(text, hits, estimate(ranked.total), page, limit, total_exact=ranked.exact,
+                             total_all_words=estimate(ranked.total_all_words))
 
     def _hit(self, marks: Marks, docnum: int, score: float, rank: int) -> Hit:
         doc = self._engine.article(docnum)
@@ -86,6 +86,16 @@ class Index:
     def stats(self) -> IndexStats:
         """Document count, date range, sources and size on disk."""
         return self._engine.stats()
+
+
+def _parse(text: str, filters: Filters | None):
+    """The query's syntax tree; None for no words with filters (list what they allow)."""
+    if not text.strip() and filters:
+        return None
+    try:
+        return parse(text)
+    except QuerySyntaxError as error:
+        raise QueryError(f"bad query: {error}") from None
 
 
 def _two_digits(estimate: int) -> int:

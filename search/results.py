@@ -29,8 +29,10 @@ class Hit:
 
 @dataclass(frozen=True)
 class SearchResults:
-    """One page of hits and how many articles matched in all: exactly, or (``total_exact``
-    False) estimated, when counting every match of a phrase would cost more than the page."""
+    """One page of hits; how many articles match in all (``total``: the same on every page, for
+    every limit and sort) and how many of them contain every word (``total_all_words``; the rest
+    contain some of the words, or parts of them). Counts are exact, or (``total_exact`` False)
+    estimated, when testing every candidate of a phrase would cost more than the page."""
 
     query: str
     hits: list[Hit]
@@ -38,6 +40,7 @@ class SearchResults:
     page: int
     limit: int
     total_exact: bool = True
+    total_all_words: int = 0
 
     def __iter__(self):
         return iter(self.hits)

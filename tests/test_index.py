@@ -197,7 +197,7 @@ def test_snippet_highlights_point_at_the_query_words(sample_index):
     idx, _ = sample_index
     hit = idx.search("阿里云 商务部")[0]
     marked = {hit.snippet[s:e] for s, e in hit.highlights}
-    assert marked == {"阿里云", "商务部"}
+    assert {"阿里云", "商务部"} <= marked <= {"阿里云", "阿里", "云", "商务部"}  # as typed and as segmented
     assert [hit.title[s:e] for s, e in hit.title_highlights] == ["阿里云"]
 
 
@@ -222,9 +222,9 @@ def test_beyond_enough_candidates_a_phrase_is_verified_for_the_page_and_the_tota
     monkeypatch.setattr(scoring, "EXACT_TOTAL_CANDIDATES", 0)
     estimated = idx.search("的是", limit=1)
     assert exact.total_exact and not estimated.total_exact
-    assert estimated.hits == exact.hits
-    assert format_footer(exact) == f"results 1-1 of {exact.total}"
-    assert format_footer(estimated) == f"results 1-1 of about {estimated.total}"
+    assert [h.id for h in estimated.hits] == [h.id for h in exact.hits]  # scores: lifted by estimated ranges
+    assert format_footer(exact).startswith(f"results 1-1 of {exact.total}: ")
+    assert format_footer(estimated).startswith(f"results 1-1 of about {estimated.total}: about ")
     assert [_two_digits(n) for n in (7, 99, 100, 3316, 12_345)] == [7, 99, 100, 3300, 12_000]  # estimates
 
 
@@ -331,7 +331,7 @@ def test_parallel_workers_build_the_same_index_as_one_process(tmp_path, monkeypa
 
 def _first_pass(searcher, tree) -> list[int]:
     """The top articles feedback draws its words from."""
-    return [docnum for docnum, _ in _search_tiers(searcher, tree, tiers(tree), PRF_DOCS, None, {}).best]
+    return [docnum for docnum, _ in _search_tiers(searcher, tree, PRF_DOCS, None, {}, count=False).best]
 
 
 def test_feedback_expands_a_question_with_words_of_its_top_articles(sample_index):

@@ -11,7 +11,7 @@ from whoosh.collectors import FilterCollector, SortingCollector, TopCollector
 from search import Filters, Index
 from search.engine import scoring
 from search.engine.columns import date_column
-from search.engine.compiler import Rerank, tier_query
+from search.engine.compiler import Require, Rerank, tier_query
 from search.engine.filtering import allowed as allowed_by
 from search.engine.scoring import top
 from search.query import parse, parse_period, tiers
@@ -45,15 +45,26 @@ def searcher(tmp_path_factory, sample_dir, news_dir):
 
 
 def whoosh_top(searcher, query, limit, allowed=None, mask=None):
-    if isinstance(query, wq.AndNot):  # Whoosh 2.7.4's own AndNot keeps some excluded documents
-        mask = set(mask or ()) | set(query.b.docs(searcher))
-        query = query.a
+    query, excluded = _without_exclusions(query, searcher)
+    mask = set(mask or ()) | excluded
     collector = TopCollector(limit=limit, usequality=False, replace=0)
     if allowed is not None or mask:
         collector = FilterCollector(collector, allow=allowed, restrict=mask or None)
     searcher.search_with_collector(query, collector)
     results = collector.results()
     return [(hit.docnum, hit.score) for hit in results], len(results)
+
+
+def _without_exclusions(query, searcher):
+    """Whoosh 2.7.4's own AndNot keeps some excluded documents: the query without its top-level
+    exclusions (also on both sides of a ``Require``), and the documents they exclude."""
+    if isinstance(query, wq.AndNot):
+        inner, excluded = _without_exclusions(query.a, searcher)
+        return inner, excluded | set(query.b.docs(searcher))
+    if isinstance(query, Require):
+        (a, left), (b, right) = (_without_exclusions(part, searcher) for part in (query.a, query.b))
+        return Require(a, b), left | right
+    return query, set()
 
 
 def tier_queries(searcher):
@@ -69,7 +80,7 @@ def _tiers(tree, expansion=None):
 
 
 def assert_same(found, expected):
-    (best, count, exact), (want, want_count) = found, expected
+    (best, count, exact, *_), (want, want_count) = found, expected
     assert exact and count == want_count
     assert [docnum for docnum, _ in best] == [docnum for docnum, _ in want]
     assert [score for _, score in best] == pytest.approx([score for _, score in want], rel=1e-12)
@@ -91,7 +102,7 @@ def test_phrases_verified_only_as_far_as_the_top_needs_rank_as_whoosh(searcher, 
     estimated = 0
     for query in tier_queries(searcher):
         for limit in (1, 10):
-            (best, total, exact), (want, want_total) = top(searcher, query, limit), whoosh_top(searcher, query, limit)
+            (best, total, exact, *_), (want, want_total) = top(searcher, query, limit), whoosh_top(searcher, query, limit)
             assert [docnum for docnum, _ in best] == [docnum for docnum, _ in want], query
             assert [score for _, score in best] == pytest.approx([score for _, score in want], rel=1e-12)
             if exact:
@@ -150,7 +161,7 @@ def test_the_period_filter_keeps_exactly_the_articles_dated_within_it(searcher):
 def test_a_rerank_bonus_reaches_only_the_best_articles_of_each_segment(searcher, monkeypatch):
     monkeypatch.setattr(scoring, "RERANK_DEPTH", 5)
     words, bonus = wq.Or([wq.Term("body", "美国"), wq.Term("body", "经济")]), wq.Term("body", "中国")
-    plain, count, _ = top(searcher, words, 10_000)
+    plain, count, *_ = top(searcher, words, 10_000)
     reranked = dict(top(searcher, Rerank(words, bonus), 10_000)[0])
     assert reranked.keys() == dict(plain).keys() and len(reranked) == count > 50
     raised = {docnum for docnum, score in plain if reranked[docnum] > score}
@@ -171,7 +182,7 @@ def test_newest_first_orders_as_whooshs_date_sort(searcher):
                 collector = FilterCollector(collector, allow=filtered)
             searcher.search_with_collector(query, collector)
             expected = [hit.docnum for hit in collector.results()]
-            newest, count, _ = top(searcher, query, 20, filtered, newest_first=True)
+            newest, count, *_ = top(searcher, query, 20, filtered, newest_first=True)
             assert [docnum for docnum, _ in newest] == expected and count == len(collector.results())
 
 

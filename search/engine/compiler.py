@@ -44,7 +44,11 @@ def tier_query(tree, tier: Tier, expansion: dict[str, float] | None = None) -> w
     if tier is Tier.VERBATIM:
         return compile_query(tree, recall=True)
     best_match = best_match_query(tree, expansion)
-    return Require(best_match, every_word_query(tree)) if tier is Tier.EVERY_WORD else best_match
+    if tier is Tier.EVERY_WORD:
+        return Require(best_match, every_word_query(tree))
+    if tier is Tier.ANY_WORD:
+        return Require(best_match, any_word_query(tree))
+    return best_match
 
 
 def compile_query(tree, recall: bool = False) -> wq.Query:
@@ -90,6 +94,18 @@ def every_word_query(tree) -> wq.Query:
     ranks before articles with only some, scored by ``best_match_query``."""
     children, required, leaves = _loose_parts(tree)
     return _excluding(children, wq.And(required + [q for leaf in leaves for q in _loose_words(leaf, False)]))
+
+
+def any_word_query(tree) -> wq.Query:
+    """Articles with at least one of the query's words whole, in any order: each of its words
+    (a phrase of its jieba words) when it has several, else one of its run's jieba words (not
+    only a search-mode sub-word). The best-match tier above articles that share only parts."""
+    children, required, leaves = _loose_parts(tree)
+    if len(leaves) > 1:
+        wholes = [compile_query(leaf) for leaf in leaves]
+    else:
+        wholes = [q for leaf in leaves for q in _loose_words(leaf, False)]
+    return _excluding(children, wq.And(required + [wq.Or(wholes)]))
 
 
 def _loose_parts(tree):

@@ -18,8 +18,7 @@ from ..analysis import analysis_id
 from ..errors import IndexBusyError, IndexMismatchError, IndexMissingError, SearchError
 from ..query.ranking import BM25_B
 from ..results import Document, IndexReport, IndexStats
-from . import scoring
-from .ranker import rank
+from .ranker import Ranked, rank
 from .schema import build_schema
 
 LOCK_TIMEOUT = 5.0
@@ -183,9 +182,9 @@ class LocalEngine:
             latest = self._ix.latest_generation()
         return latest not in (-1, self._generation)
 
-    def rank(self, tree, needed: int, filters, sort: str) -> scoring.Top:
-        """(docnum, score) pairs of a parsed query in rank order, at least ``needed`` if that
-        many match, with the number of matches."""
+    def rank(self, tree, needed: int, filters, sort: str) -> Ranked:
+        """The first ``needed`` (docnum, score) pairs of a parsed query in rank order (None: what
+        the filters allow, newest first), with the numbers of matches."""
         return rank(self.searcher(), tree, needed, filters, sort, self.reading)
 
     def article(self, docnum: int) -> Document:

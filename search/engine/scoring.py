@@ -49,18 +49,30 @@ class Unsupported(Exception):
 
 class Top(NamedTuple):
     """The best documents as (docnum, score) pairs, how many documents match, and whether that
-    number is exact (else it is estimated, see ``top``)."""
+    number is exact (else it is estimated, see ``top``); the documents found to match (with an
+    estimate: every candidate), and the highest and lowest score among them (with an estimate:
+    bounds)."""
 
     best: list[tuple[int, float]]
     total: int
     exact: bool = True
+    matched: frozenset = frozenset()
+    high: float = 0.0
+    low: float = 0.0
+
+
+def _found(best: list[tuple[int, float]], scores: dict[int, float]) -> Top:
+    """A ``Top`` of ``best`` from the exact ``scores`` of every match."""
+    return Top(best, len(scores), True, frozenset(scores), max(scores.values(), default=0.0),
+               min(scores.values(), default=0.0))
 
 
 def top(searcher, query, limit: int, allowed=None, mask=None, newest_first: bool = False,
         cache: dict | None = None) -> Top | None:
     """The best ``limit`` (docnum, score) pairs of ``query`` in Whoosh's order (score, then
     docnum; with ``newest_first``, the ``date`` column's order as Whoosh's reverse sort) and
-    the number of documents it matches, or None if only Whoosh can evaluate it. ``allowed``
+    the number of documents it matches (whatever ``limit``: it may be 0), or None if only
+    Whoosh can evaluate it. ``allowed``
     keeps only its documents, ``mask`` leaves its documents out. Calls sharing a ``cache``
     (one search's tiers and passes) evaluate each subquery once.
 
@@ -68,8 +80,9 @@ def top(searcher, query, limit: int, allowed=None, mask=None, newest_first: bool
     tested as they are read. Others are first matched by their words alone, which gives every
     candidate a score at least its real one. Beyond ``EXACT_TOTAL_CANDIDATES`` candidates,
     their positions are then tested best first (or newest first) only until no untested
-    candidate can reach the top: the best are exact, and the total is estimated from an even
-    sample of the untested candidates (``exact`` is False)."""
+    candidate can reach the top: the best are exact, and the total and the lowest score are
+    estimated from an even sample of ``ESTIMATE_SAMPLE`` candidates in rank order (``exact`` is
+    False), the same for every ``limit``."""
     cache = {} if cache is None else cache
     segments = [(_Segment(searcher, subsearcher, cache.setdefault(offset, {})), offset)
                 for subsearcher, offset in searcher.leaf_searchers()]
@@ -82,7 +95,7 @@ def top(searcher, query, limit: int, allowed=None, mask=None, newest_first: bool
             scores = {docnum: score for docnum, score in scores.items() if docnum in allowed}
         dates = date_column(searcher) if newest_first else None
         if verify_first:
-            return Top(_ranked(scores, limit, dates), len(scores))
+            return _found(_ranked(scores, limit, dates), scores)
         return _Candidates(segments, query, scores, dates).top(limit)
     except Unsupported:
         return None
@@ -132,23 +145,18 @@ class _Candidates:
     def top(self, limit: int) -> Top:
         if len(self.bounds) <= EXACT_TOTAL_CANDIDATES:
             found = _evaluated(self.segments, self.query, within=sorted(self.bounds))
-            return Top(_ranked(found, limit, self.dates), len(found))
+            return _found(_ranked(found, limit, self.dates), found)
         order = self._order()
         found, checked, batch = {}, 0, max(2 * limit, 20)
         while checked < len(order) and not self._settled(found, limit, order, checked):
             found.update(_evaluated(self.segments, self.query, within=sorted(order[checked:checked + batch])))
             checked, batch = checked + batch, 2 * batch
         if checked >= len(order):
-            return Top(_ranked(found, limit, self.dates), len(found))
-        total = round(len(found) + self._estimate(order[checked:]))
-        return Top(_ranked(found, limit, self.dates), total, exact=False)
-
-    def _estimate(self, unchecked: list[int]) -> float:
-        """How many of ``unchecked`` match, from an even sample of ``ESTIMATE_SAMPLE`` (in rank
-        order, so the best and the worst are both in it)."""
-        sample = unchecked[::math.ceil(len(unchecked) / ESTIMATE_SAMPLE)]
-        matched = len(_evaluated(self.segments, self.query, within=sorted(sample)))
-        return matched * len(unchecked) / len(sample)
+            return _found(_ranked(found, limit, self.dates), found)
+        sample = order[::math.ceil(len(order) / ESTIMATE_SAMPLE)]
+        matched = _evaluated(self.segments, self.query, within=sorted(sample))
+        return Top(_ranked(found, limit, self.dates), round(len(matched) * len(order) / len(sample)), False,
+                   frozenset(self.bounds), max(self.bounds.values()), min(matched.values(), default=0.0))
 
     def _order(self) -> list[int]:
         """Candidates in the order of the ranking: newest first, or best bound first, ties in
@@ -160,6 +168,8 @@ class _Candidates:
 
     def _settled(self, found: dict[int, float], limit: int, order: list[int], checked: int) -> bool:
         """Whether no candidate after the first ``checked`` can enter the top ``limit``."""
+        if not limit:
+            return True
         if len(found) < limit:
             return False
         if self.dates is not None:
@@ -190,6 +200,8 @@ def _best_of(scores: dict[int, float]) -> set[int]:
 
 def _best(scores: dict[int, float], limit: int) -> list[tuple[int, float]]:
     """The ``limit`` highest-scoring documents, ties in docnum order (as Whoosh)."""
+    if limit <= 0:
+        return []
     if len(scores) > limit:
         lowest = heapq.nlargest(limit, scores.values())[-1]
         scores = {docnum: score for docnum, score in scores.items() if score >= lowest}

@@ -54,25 +54,24 @@ class Tier(Enum):
     WORDS = "all words as written"
     VERBATIM = "all words, each also verbatim inside longer words"
     EVERY_WORD = "every word, in any order"
-    SOME_WORDS = "some of the words"
+    ANY_WORD = "some of the words, at least one whole"
+    SOME_WORDS = "parts of the words"
 
+
+STRICT_TIERS = frozenset({Tier.WORDS, Tier.VERBATIM})  # articles with every word
 
 def tiers(tree) -> list[Tier]:
     """The relevance tiers of ``tree``, in rank order. The verbatim tier is for a single run
     (the recall guarantee is for one run, and character phrases are costly on common
-    characters); the loose tiers only add articles when there are two or more words."""
+    characters); the loose tiers only add articles when there are two or more words. An article
+    with one of the words whole ranks above one that only shares part of a word (阿里 of 阿里云):
+    the words are the query's own when it has several, else the words of its one run."""
     plan = [Tier.WORDS]
     if len(positive_leaves(tree)) == 1:
         plan.append(Tier.VERBATIM)
     if loose_word_count(tree) > 1:
-        plan += [Tier.EVERY_WORD, Tier.SOME_WORDS]
+        plan += [Tier.EVERY_WORD, Tier.ANY_WORD, Tier.SOME_WORDS]
     return plan
-
-
-def date_tiers(tree) -> list[Tier]:
-    """Sorting by date: the articles with all the words (a single run also verbatim), else
-    those with some of them."""
-    return [Tier.VERBATIM if len(positive_leaves(tree)) == 1 else Tier.WORDS, Tier.SOME_WORDS]
 
 
 def feedback_words(tree, texts, doc_frequency, doc_count: int) -> dict[str, float]:

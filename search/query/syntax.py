@@ -191,5 +191,6 @@ def positive_leaves(tree) -> list[Leaf]:
 
 
 def is_required(node) -> bool:
-    """Field filters and quoted phrases: never loosened by best-match ranking."""
-    return isinstance(node, Leaf) and (node.phrase or node.field in FILTER_FIELDS)
+    """Field queries and quoted phrases: never loosened by best-match ranking (the field, or
+    the text, must contain those words)."""
+    return isinstance(node, Leaf) and (node.phrase or node.field is not None)
