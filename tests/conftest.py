@@ -1,22 +1,53 @@
-"""Shared fixtures: the real sample articles, news articles taken from the corpus tarball, and an
-index directory of each test's own (``$SEARCH_INDEX_DIR``), so no test ever writes ``./index_data``,
-and a dictionary cache of the session's own (``$SEARCH_CACHE_DIR``)."""
+"""Shared fixtures: real articles bundled with the repository (``examples/`` and the golden posts),
+the real sample articles and news articles of the corpus beside the checkout (``../shared``, used by
+``tests/corpus/`` only), an index directory of each test's own (``$SEARCH_INDEX_DIR``), so no test
+ever writes ``./index_data``, and a dictionary cache of the session's own (``$SEARCH_CACHE_DIR``)."""
 
 import itertools
+import shutil
 import tarfile
 from pathlib import Path
 
 import pytest
 
+from search import Index
+
 REPO = Path(__file__).resolve().parents[1]
-SAMPLE_DIR = REPO.parent / "shared" / "corpus" / "sample"
-NEWS_TARBALL = REPO.parent / "shared" / "corpus" / "news.tar.gz"
+EXAMPLES = REPO / "examples"
+GOLDEN = Path(__file__).parent / "golden"
+# The golden posts indexed beside the examples, named so that a golden file added later changes no count.
+GOLDEN_POSTS = ["blank-title.md", "indented-categories-image-only.md", "juejin-style-copy-button.md",
+                "list-links.md", "pass-the-butter.md", "pre-ascii-art.md", "two-line-title-invalid-date.md"]
+ARTICLES = 13
+SHARED = REPO.parent / "shared"
+SAMPLE_DIR = SHARED / "corpus" / "sample"
+NEWS_TARBALL = SHARED / "corpus" / "news.tar.gz"
 NEWS_FILES = 1200
 
 
 @pytest.fixture(scope="session")
+def articles_dir(tmp_path_factory) -> Path:
+    """13 real Hexo posts in one folder (read-only): the six examples and the seven golden posts,
+    8 sources from 2018 to 2022, one undated, one without body text."""
+    folder = tmp_path_factory.mktemp("articles")
+    for path in [*sorted(EXAMPLES.glob("*.md")), *(GOLDEN / name for name in GOLDEN_POSTS)]:
+        shutil.copy(path, folder / path.name)
+    assert len(list(folder.iterdir())) == ARTICLES
+    return folder
+
+
+@pytest.fixture(scope="session")
+def articles_index(articles_dir, tmp_path_factory) -> Path:
+    """A committed index of ``articles_dir`` (read-only: copy it before changing it)."""
+    path = tmp_path_factory.mktemp("articles-index") / "ix"
+    with Index(path) as idx:
+        assert idx.add([articles_dir]).added == ARTICLES
+    return path
+
+
+@pytest.fixture(scope="session")
 def sample_dir() -> Path:
-    """The 44 real Hexo posts (read-only)."""
+    """The 44 real Hexo posts of the corpus (read-only)."""
     if not SAMPLE_DIR.is_dir():
         pytest.skip(f"shared sample corpus not available at {SAMPLE_DIR}")
     return SAMPLE_DIR

@@ -1,7 +1,8 @@
 """The compact dictionary segmenter yields exactly jieba's tokens, and its file behaves.
 
 Reference: ``jieba.Tokenizer().cut(run, HMM=True)`` with jieba's default dictionary, compared on
-every Han run of the sample articles, 1,000 news articles and the relevance queries.
+every Han run of the bundled articles here, and of the sample articles, 1,000 news articles and the
+relevance queries in ``tests/corpus/test_segmenters.py``.
 """
 
 import json
@@ -16,10 +17,6 @@ import pytest
 from search import Index
 from search.analysis import fold, han_runs
 from search.analysis.dictionary import CompactSegmenter, DictionaryError, cache_path, write_dictionary
-
-RELEVANCE = Path(__file__).resolve().parents[1].parent / "shared" / "relevance"
-QUERY_FILES = [RELEVANCE / name / "queries.jsonl" for name in ("stard", "rgb_zh")]
-NEWS_ARTICLES = 1000
 
 
 @pytest.fixture(scope="module")
@@ -57,26 +54,10 @@ def assert_same_cuts(compact, tokenizer, texts) -> int:
     return len(runs)
 
 
-def test_sample_articles(compact, tokenizer, sample_dir):
-    texts = [path.read_text(encoding="utf-8") for path in sorted(sample_dir.glob("*.md"))]
-    assert len(texts) == 44
-    assert assert_same_cuts(compact, tokenizer, texts) > 1000
-
-
-def test_news_articles(compact, tokenizer, news_dir):
-    paths = sorted(news_dir.glob("*.md"))[:NEWS_ARTICLES]
-    assert len(paths) == NEWS_ARTICLES
-    texts = [path.read_text(encoding="utf-8", errors="replace") for path in paths]
-    assert assert_same_cuts(compact, tokenizer, texts) > 10000
-
-
-@pytest.mark.parametrize("path", QUERY_FILES, ids=lambda path: path.parent.name)
-def test_queries(compact, tokenizer, path):
-    if not path.is_file():
-        pytest.skip(f"{path} not available")
-    with open(path, encoding="utf-8") as lines:
-        texts = [json.loads(line)["text"] for line in lines if line.strip()]
-    assert assert_same_cuts(compact, tokenizer, texts) > 100
+def test_bundled_articles(compact, tokenizer, articles_dir):
+    texts = [path.read_text(encoding="utf-8") for path in sorted(articles_dir.glob("*.md"))]
+    assert len(texts) == 13
+    assert assert_same_cuts(compact, tokenizer, texts) > 700  # 737 distinct Han runs
 
 
 @pytest.mark.parametrize("text", [
@@ -173,9 +154,9 @@ def run_query(index_dir, **env) -> tuple[list[str], list[str]]:
     return tuple(json.loads(done.stdout))
 
 
-def test_indexing_caches_the_dictionary_and_queries_then_skip_jieba(tmp_path, sample_dir):
+def test_indexing_caches_the_dictionary_and_queries_then_skip_jieba(tmp_path, articles_dir):
     with Index(tmp_path / "index") as idx:
-        idx.add([sample_dir])
+        idx.add([articles_dir])
     assert CompactSegmenter(cache_path()).cut("台积电美国厂") == ["台积", "电", "美国", "厂"]
     titles, segmenters = run_query(tmp_path / "index")
     assert segmenters == []
@@ -183,20 +164,20 @@ def test_indexing_caches_the_dictionary_and_queries_then_skip_jieba(tmp_path, sa
     assert run_query(tmp_path / "index", SEARCH_SEGMENTER="rjieba") == (titles, ["rjieba"])
 
 
-def test_a_damaged_cache_is_rewritten_and_an_unwritable_one_skipped(tmp_path, sample_dir, monkeypatch):
+def test_a_damaged_cache_is_rewritten_and_an_unwritable_one_skipped(tmp_path, articles_dir, monkeypatch):
     damaged = tmp_path / "damaged"
     damaged.mkdir()
     monkeypatch.setenv("SEARCH_CACHE_DIR", str(damaged))
     cache_path().write_bytes(b"not a database")
     with Index(tmp_path / "index") as idx:
-        idx.add([sample_dir])
+        idx.add([articles_dir])
     assert CompactSegmenter(cache_path()).has_word("阿里")
 
     blocked = tmp_path / "blocked"
     blocked.write_text("a file where the cache folder should be")
     monkeypatch.setenv("SEARCH_CACHE_DIR", str(blocked))
     with Index(tmp_path / "index") as idx:
-        report = idx.add([sample_dir], rebuild=True)
-        assert report.added == 44
+        report = idx.add([articles_dir], rebuild=True)
+        assert report.added == 13
     titles, segmenters = run_query(tmp_path / "index")  # no cache: the full segmenter
     assert (titles[0], segmenters) == ("美国又要对阿里云下手？", ["rjieba"])

@@ -6,7 +6,6 @@ from search.analysis import fold
 from search.documents.articles import read_article
 from search.highlight import ELLIPSIS, find_verbatim, make_snippet, merge_spans
 
-SAMPLE = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "sample"
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 

@@ -10,10 +10,10 @@ from search.engine.mapped import MappedFile
 
 
 @pytest.fixture(scope="module")
-def segment_files(tmp_path_factory, sample_dir):
+def segment_files(tmp_path_factory, articles_dir):
     path = tmp_path_factory.mktemp("mapped-index")
     with Index(path) as idx:
-        idx.add([sample_dir])
+        idx.add([articles_dir])
         assert idx.search("阿里云").total > 0  # opening the index installs MappedFile
         storage = idx._engine._open().storage
         (segment,) = idx._engine._open()._segments()

@@ -1,8 +1,6 @@
 """``Adjacent`` matches exactly the documents Whoosh's own phrase query matches, with the same
-scores, on real articles (the samples and 300 news posts): character runs, word phrases,
-repeated terms."""
-
-import shutil
+scores, on the bundled real articles: character runs, word phrases, repeated terms. (At corpus
+scale, with posting lists of many blocks: ``tests/corpus/test_phrases_at_scale.py``.)"""
 
 import pytest
 from whoosh import query as wq
@@ -12,17 +10,13 @@ from search import Index
 from search.analysis import han_runs, words
 from search.engine.phrases import Adjacent
 
-RUNS = ["阿里云", "里云", "数据的跨境传输", "质量发", "的的", "开源", "软件的", "中国", "美国的", "人人", "发展的"]
-WORD_PHRASES = ["阿里云 美国", "开源 软件", "数据 的 跨境", "的 问题", "高质量 发展", "美国 的"]
+RUNS = ["阿里云", "里云", "数据的跨境传输", "区块链", "国国", "家家", "的的", "发布", "可以", "时间", "数据", "中国的"]
+WORD_PHRASES = ["阿里云 美国", "数据 的 跨境", "的 是", "也 是", "的 时候", "美国 的"]
 
 
 @pytest.fixture(scope="module")
-def searcher(tmp_path_factory, sample_dir, news_dir):
-    articles = tmp_path_factory.mktemp("articles")
-    for path in sorted(news_dir.glob("*.md"))[:300]:
-        shutil.copy(path, articles)
-    with Index(tmp_path_factory.mktemp("phrases")) as idx:
-        idx.add([sample_dir, articles])
+def searcher(articles_index):
+    with Index(articles_index) as idx:
         with idx._engine._open().searcher(weighting=BM25F()) as searcher:
             yield searcher
 
@@ -47,7 +41,7 @@ def test_the_same_matches_and_scores_as_whooshs_phrase(searcher, field, terms):
 
 def test_the_comparisons_are_not_vacuous(searcher):
     found = [len(matches(searcher, wq.Phrase(field, terms))) for field, terms in queries()]
-    assert sum(n > 0 for n in found) >= 15 and max(found) > 50
+    assert sum(n > 0 for n in found) >= 20 and max(found) >= 5
 
 
 def test_runs_that_occur_are_found_and_absent_terms_match_nothing(searcher):

@@ -2,8 +2,9 @@
 files, hostile queries and damaged indexes. Everything goes through the real CLI in subprocesses
 where the promise is about the command (one-line ``Error: ...``, exit codes, never a traceback).
 
-Needs the shared sample corpus; the crash and concurrency tests also need the news corpus unpacked
-(``SEARCH_NEWS_DIR``, default /tmp/news/news) and skip without it.
+Runs on the 13 bundled articles; the crash and concurrency tests that need a thousand news files
+(enough work to kill a run at many points, or to keep a writer busy) are in
+``tests/corpus/test_robustness_at_scale.py``.
 """
 
 import contextlib
@@ -26,12 +27,7 @@ from search.engine.local import LOCK_TIMEOUT
 CLI = [sys.executable, "-c", "from search.cli import main; main()"]
 REBUILD = "run `search index --rebuild PATH...` to rebuild it"
 BUSY = "Error: another process is writing to the index at {}; wait for it to finish and try again\n"
-WORD = "中国"  # in the sample and in most news articles
-# The SIGKILL test indexes the first half, then kills runs that add the second half. Every killed
-# run starts from scratch (nothing is visible before the one commit), so the test costs about
-# KILLS x 0.6 x (time to index half): keep it small enough for CI on a busy 2-core machine.
-KILL_FILES = 1000
-KILLS = 11  # at least 10 of them must land before the run ends
+WORD = "中国"  # in 5 of the bundled articles and in most news articles
 
 
 def cli(*args, timeout=120, **kwargs) -> subprocess.CompletedProcess:
@@ -90,63 +86,7 @@ def copy_files(paths, folder: Path) -> Path:
     return folder
 
 
-@pytest.fixture(scope="module")
-def news_files(news_dir):
-    """The first KILL_FILES news articles, in sorted (fixed) order."""
-    files = sorted(news_dir.glob("*.md"))[:KILL_FILES]
-    assert len(files) == KILL_FILES
-    return files
-
-
-@pytest.fixture(scope="module")
-def sample_index(sample_dir, tmp_path_factory):
-    """A committed index of the 44 samples; tests copy it before damaging it."""
-    path = tmp_path_factory.mktemp("sample-index") / "ix"
-    with Index(path) as idx:
-        assert idx.add([sample_dir]).added == 44
-    return path
-
-
 # -- 1. crash safety -------------------------------------------------------------------------------
-
-@pytest.mark.slow
-def test_sigkill_at_many_points_leaves_the_last_commit_and_no_stale_lock(news_files, tmp_path):
-    data, ix = tmp_path / "data", tmp_path / "ix"
-    half = KILL_FILES // 2
-    copy_files(news_files[:half], data)
-    assert cli("index", data, "--index-dir", ix).returncode == 0  # also caches the dictionary
-    touch(data.iterdir())
-    began = time.monotonic()  # kills are spread over a run of the same work, without that cost
-    assert cli("index", data, "--index-dir", ix).returncode == 0
-    duration = time.monotonic() - began
-    first = state(ix)
-    assert first[0] == half
-    copy_files(news_files[half:], data)
-
-    rng = random.Random(20240501)
-    points = [duration * (0.05 + 0.9 * i / (KILLS - 1)) * rng.uniform(0.9, 1.1) for i in range(KILLS)]
-    seen = []
-    for delay in points:
-        proc = start("index", data, "--index-dir", ix)
-        time.sleep(delay)
-        os.kill(proc.pid, signal.SIGKILL)  # the main process only, as the OOM killer would
-        proc.communicate()
-        assert lock_is_free(ix), "a killed writer's lock (or its workers') outlived it"
-        now = state(ix)
-        seen.append((round(delay, 2), proc.returncode, now))
-        assert now[0] in (half, KILL_FILES), seen
-        if now[0] == KILL_FILES:  # committed before the kill: give the next run work again
-            touch(sorted(data.iterdir())[half:])
-
-    done = cli("index", data, "--index-dir", ix)
-    assert done.returncode == 0, done.stderr
-    final = state(ix)
-    assert final[0] == KILL_FILES
-    assert all(s in (first, final) for _, _, s in seen), seen
-    killed = [s for _, code, s in seen if code == -signal.SIGKILL]
-    assert first in killed and len(killed) >= 10, seen
-    _assert_no_orphan_segment_files(ix)
-
 
 def _assert_no_orphan_segment_files(ix):
     from whoosh import index as whoosh_index
@@ -185,14 +125,14 @@ KILL_POINTS = {
 
 @pytest.mark.slow
 @pytest.mark.parametrize("point", KILL_POINTS)
-def test_sigkill_inside_the_commit(point, sample_dir, tmp_path):
+def test_sigkill_inside_the_commit(point, articles_dir, tmp_path):
     """Kills exactly at each step of Whoosh's commit: the TOC goes to a temporary file that is
     renamed into place (atomic on POSIX), so readers see the old or the new commit, never a mix."""
-    files = sorted(sample_dir.glob("*.md"))
+    files = sorted(articles_dir.glob("*.md"))
     data, ix = tmp_path / "data", tmp_path / "ix"
-    copy_files(files[:20], data)
+    copy_files(files[:7], data)
     assert cli("index", data, "--index-dir", ix).returncode == 0
-    copy_files(files[20:], data)
+    copy_files(files[7:], data)
     patch = textwrap.dedent(KILL_POINTS[point]).strip()
     script = (f"import os, signal, whoosh.index\nfrom whoosh.filedb.filestore import FileStorage\n"
               f"def die():\n    os.kill(os.getpid(), signal.SIGKILL)\n{patch}\n"
@@ -200,129 +140,43 @@ def test_sigkill_inside_the_commit(point, sample_dir, tmp_path):
     killed = subprocess.run([sys.executable, "-c", script, "index", data, "--index-dir", ix],
                             capture_output=True, text=True, timeout=120)
     assert killed.returncode == -signal.SIGKILL, killed.stderr
-    assert state(ix)[0] == (44 if point == "toc-renamed" else 20)
+    assert state(ix)[0] == (13 if point == "toc-renamed" else 7)
     assert lock_is_free(ix)
     again = cli("index", data, "--index-dir", ix)
     assert again.returncode == 0, again.stderr
-    assert state(ix)[0] == 44
+    assert state(ix)[0] == 13
     _assert_no_orphan_segment_files(ix)
 
 
-@pytest.fixture
-def big_run(sample_dir, news_files, tmp_path):
-    """A committed index of the 44 samples, and 600 news files to add (enough for parallel workers)."""
-    data, ix = tmp_path / "data", tmp_path / "ix"
-    copy_files(sorted(sample_dir.glob("*.md")), data)
-    assert cli("index", data, "--index-dir", ix).returncode == 0
-    copy_files(news_files[:600], data / "news")
-    return data, ix, state(ix)
-
-
-def start_writing(data, ix) -> subprocess.Popen:
-    """``search index`` a second into writing the big run's new articles."""
-    proc = start("index", data, "--index-dir", ix)
-    wait_for_writer(proc, ix, set(os.listdir(ix)))
-    time.sleep(1.0)
-    return proc
-
-
-@pytest.mark.slow
-def test_ctrl_c_while_indexing_exits_130_with_one_line_and_keeps_the_index(big_run):
-    data, ix, before = big_run
-    proc = start_writing(data, ix)
-    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole process group
-    out, err = proc.communicate(timeout=30)
-    assert proc.returncode == 130, err
-    assert err == "Interrupted: the index is as it was before this run.\n"
-    assert state(ix) == before
-    assert lock_is_free(ix)
-
-
-@pytest.mark.slow
-def test_a_killed_writers_lock_dies_with_it(big_run):
-    data, ix, before = big_run
-    proc = start_writing(data, ix)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.communicate(timeout=30)
-    assert state(ix) == before
-    began = time.monotonic()
-    again = cli("index", data, "--index-dir", ix)  # no manual cleanup
-    assert again.returncode == 0, again.stderr
-    assert time.monotonic() - began < 60
-    assert state(ix)[0] == 644
-
-
-def test_a_live_writers_lock_is_respected(sample_index, tmp_path, sample_dir):
+def test_a_live_writers_lock_is_respected(articles_index, tmp_path, articles_dir):
     from whoosh.filedb.filestore import FileStorage
 
     ix = tmp_path / "ix"
-    shutil.copytree(sample_index, ix)
+    shutil.copytree(articles_index, ix)
     lock = FileStorage(str(ix)).lock("MAIN_WRITELOCK")
     assert lock.acquire()
     try:
         began = time.monotonic()
-        busy = cli("index", sample_dir, "--index-dir", ix)
+        busy = cli("index", articles_dir, "--index-dir", ix)
         assert time.monotonic() - began >= LOCK_TIMEOUT - 0.5  # it waited for the lock first
         assert (busy.returncode, busy.stderr) == (2, BUSY.format(ix))
         # Rebuilding an incompatible index must not wipe it under the live writer either.
         _stamp_analysis(ix, "v0/old")
-        busy = cli("index", "--rebuild", sample_dir, "--index-dir", ix)
+        busy = cli("index", "--rebuild", articles_dir, "--index-dir", ix)
         assert (busy.returncode, busy.stderr) == (2, BUSY.format(ix))
         assert "v0/old" in cli("query", WORD, "--index-dir", ix).stderr
     finally:
         lock.release()
-    assert cli("index", "--rebuild", sample_dir, "--index-dir", ix).returncode == 0
-    assert state(ix)[0] == 44
+    assert cli("index", "--rebuild", articles_dir, "--index-dir", ix).returncode == 0
+    assert state(ix)[0] == 13
 
 
 # -- 2. concurrency ----------------------------------------------------------------------------------
 
-READER = """
-import json, os, sys, time
-from search import Index
-ix, stop, word = sys.argv[1:4]
-while not os.path.exists(stop):
-    try:
-        with Index(ix) as idx:
-            print(json.dumps([idx.stats().documents, idx.search(word).total]), flush=True)
-    except BaseException as error:
-        print(json.dumps(f"{type(error).__name__}: {error}"), flush=True)
-"""
-
-
-@pytest.mark.slow
-def test_readers_see_one_committed_state_or_the_other_while_writers_work(sample_dir, news_files, tmp_path):
-    data, ix, stop = tmp_path / "data", tmp_path / "ix", tmp_path / "stop"
-    copy_files(sorted(sample_dir.glob("*.md")), data)
-    assert cli("index", data, "--index-dir", ix).returncode == 0
-    small = state(ix)
-    reader = subprocess.Popen([sys.executable, "-c", READER, ix, stop, WORD], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)
-    try:
-        time.sleep(1.5)  # the reader is up (jieba loaded) before the first commit
-        copy_files(news_files[:300], data / "news")
-        assert cli("index", data, "--index-dir", ix).returncode == 0
-        large = state(ix)
-        shutil.rmtree(data / "news")
-        assert cli("index", data, "--index-dir", ix).returncode == 0
-        assert cli("index", "--rebuild", data, "--index-dir", ix).returncode == 0
-        copy_files(news_files[:300], data / "news")
-        assert cli("index", "--rebuild", data, "--index-dir", ix).returncode == 0
-        time.sleep(0.5)
-    finally:
-        stop.touch()
-        out, err = reader.communicate(timeout=60)
-    seen = [json.loads(line) for line in out.splitlines()]
-    assert len(seen) >= 20, err
-    assert [s for s in seen if not isinstance(s, list)] == []
-    assert {tuple(s) for s in seen} <= {small, large}, (small, large)
-    assert large[0] == 344 and state(ix) == large
-
-
-def test_stats_skips_a_file_a_commit_deletes_between_listing_and_measuring(sample_index, tmp_path, monkeypatch):
+def test_stats_skips_a_file_a_commit_deletes_between_listing_and_measuring(articles_index, tmp_path, monkeypatch):
     # The race the test above once lost: a commit deletes the replaced state's files at any moment.
     ix = tmp_path / "ix"
-    shutil.copytree(sample_index, ix)
+    shutil.copytree(articles_index, ix)
     replaced = ix / "MAIN_replaced.pst"
     replaced.write_bytes(bytes(1000))
     listing = os.scandir
@@ -337,18 +191,18 @@ def test_stats_skips_a_file_a_commit_deletes_between_listing_and_measuring(sampl
         monkeypatch.setattr(os, "scandir", list_then_commit)
         stats = idx.stats()
     assert not replaced.exists()  # listed, then deleted
-    assert stats.documents == 44
+    assert stats.documents == 13
     assert stats.size_bytes == sum(f.stat().st_size for f in ix.iterdir())
 
 
-def test_two_writers_at_once_never_corrupt_the_index(sample_dir, tmp_path):
+def test_two_writers_at_once_never_corrupt_the_index(articles_dir, tmp_path):
     ix = tmp_path / "ix"
-    procs = [start("index", "--rebuild", sample_dir, "--index-dir", ix) for _ in range(2)]
+    procs = [start("index", "--rebuild", articles_dir, "--index-dir", ix) for _ in range(2)]
     results = [(p.wait(timeout=120), p.stderr.read()) for p in procs]
     for code, err in results:
         assert code == 0 or (code, err) == (2, BUSY.format(ix)), results
     assert 0 in [code for code, _ in results]
-    assert state(ix)[0] == 44
+    assert state(ix)[0] == 13
 
 
 # -- 3. hostile input ----------------------------------------------------------------------------------
@@ -450,13 +304,18 @@ def test_unreadable_file_is_skipped_with_permission_denied(tmp_path, monkeypatch
         assert report.added == 1 and idx.stats().documents == 1
 
 
-def test_awkward_sample_file_names_are_indexed_and_shown(sample_index, sample_dir):
-    names = [" .md", "%secretclub%power：专家发现又一能禁用iPhone无线连接的SSID.md",
+def test_awkward_sample_file_names_are_indexed_and_shown(articles_dir, tmp_path):
+    names = [" .md", "%secretclub%power：专家发现又一能禁用iPhone无线连接的SSID.md",  # names of sample posts
              "''Pass the Butter!\" DIY《瑞克和莫蒂》里的黄油机器人！.md", "1%名单.md"]
+    posts, ix = tmp_path / "posts", tmp_path / "ix"
+    posts.mkdir()
+    for name, article in zip(names, sorted(articles_dir.glob("*.md"))):
+        shutil.copy(article, posts / name)
+    assert cli("index", posts, "--index-dir", ix).returncode == 0
     for name in names:
-        shown = cli("show", sample_dir / name, "--json", "--index-dir", sample_index)
+        shown = cli("show", posts / name, "--json", "--index-dir", ix)
         assert shown.returncode == 0, shown.stderr
-        assert json.loads(shown.stdout)["path"] == str(sample_dir / name)
+        assert json.loads(shown.stdout)["path"] == str(posts / name)
 
 
 # -- 4. hostile queries ---------------------------------------------------------------------------------
@@ -468,8 +327,8 @@ def test_awkward_sample_file_names_are_indexed_and_shown(sample_index, sample_di
     ["阿里云", "--since", "yesterday"], ["阿里云", "--until", "2022-13-45"], ["阿里云", "--since", "9999999"],
     ["阿里云", "--limit", "0"], ["阿里云", "--page", "100000"], ["阿里云", "--limit", "-5"],
 ])
-def test_hostile_queries_never_trace_back_or_hang(sample_index, args):
-    result = cli("query", *args, "--index-dir", sample_index, timeout=60)
+def test_hostile_queries_never_trace_back_or_hang(articles_index, args):
+    result = cli("query", *args, "--index-dir", articles_index, timeout=60)
     assert "Traceback" not in result.stderr + result.stdout
     assert result.returncode in (0, 1, 2), result.stderr
     if result.returncode == 2:
@@ -480,20 +339,20 @@ def test_hostile_queries_never_trace_back_or_hang(sample_index, args):
 
 @pytest.mark.parametrize("option, value", [("--since", "yesterday"), ("--until", "2022-13-45"),
                                            ("--limit", "0")])
-def test_bad_option_values_name_the_option(sample_index, option, value):
-    result = cli("query", "阿里云", option, value, "--index-dir", sample_index)
+def test_bad_option_values_name_the_option(articles_index, option, value):
+    result = cli("query", "阿里云", option, value, "--index-dir", articles_index)
     assert result.returncode == 2
     assert "Invalid value for" in result.stderr and option in result.stderr
 
 
-def test_fuzzed_queries_return_results_or_raise_query_error(sample_index):
+def test_fuzzed_queries_return_results_or_raise_query_error(articles_index):
     pool = ["阿里云", "美国", "华为", "芯片", "国家安全", "竞", "里云", "deep", "C", "7-Zip", "AND", "OR", "NOT",
             "-", "+", "*", "?", "\"", "\"", "(", ")", "title:", "author:", "source:", "category:", "date:",
             "nosuch:", ":", "\\", "'", "~", "^2", "{", "}", "[", "]", "TO", "，", "。", "！", "%", "\t", "𠀀",
             "source:虎嗅", "category:开源中国", "title:美国"]
     rng = random.Random(4321)
     outcomes = {"results": 0, "empty": 0, "QueryError": 0}
-    with Index(sample_index) as idx:
+    with Index(articles_index) as idx:
         for _ in range(300):
             text = "".join(rng.choice(pool) + rng.choice(["", " ", " ", ""]) for _ in range(rng.randint(1, 8)))
             try:
@@ -507,9 +366,9 @@ def test_fuzzed_queries_return_results_or_raise_query_error(sample_index):
     assert outcomes["results"] > 30, outcomes
 
 
-def test_a_reader_that_stops_reading_ends_the_output_quietly(sample_index):
+def test_a_reader_that_stops_reading_ends_the_output_quietly(articles_index):
     """``search query ... | head``: the pipe closes early, and the command stops without an error."""
-    proc = subprocess.Popen([*CLI, "query", WORD, "-n", "40", "--index-dir", sample_index],
+    proc = subprocess.Popen([*CLI, "query", WORD, "-n", "40", "--index-dir", articles_index],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     proc.stdout.close()  # before the command writes anything
     assert (proc.wait(timeout=60), proc.stderr.read()) == (141, b"")
@@ -559,11 +418,11 @@ def _damage(ix: Path, how: str):
 
 @pytest.mark.parametrize("how", ["incompatible", "truncated-segment", "deleted-segment", "truncated-toc",
                                  "empty-toc", "garbage-toc", "deleted-toc"])
-def test_damaged_index_says_to_rebuild_and_rebuild_recovers(how, sample_index, sample_dir, tmp_path):
+def test_damaged_index_says_to_rebuild_and_rebuild_recovers(how, articles_index, articles_dir, tmp_path):
     ix = tmp_path / "ix"
-    shutil.copytree(sample_index, ix)
+    shutil.copytree(articles_index, ix)
     _damage(ix, how)
-    commands = [("query", WORD), ("show", sample_dir / " .md"), ("stats",), ("index", sample_dir)]
+    commands = [("query", WORD), ("show", articles_dir / "江湖寂静.md"), ("stats",), ("index", articles_dir)]
     for command in commands:
         result = cli(*command, "--index-dir", ix)
         if how == "deleted-toc":  # nothing says an index was here: a new one is made
@@ -577,9 +436,9 @@ def test_damaged_index_says_to_rebuild_and_rebuild_recovers(how, sample_index, s
         else:
             assert result.stderr.startswith(f"Error: the index at {ix} is damaged or unreadable (")
             assert result.stderr.endswith(f"); {REBUILD}\n")
-    rebuilt = cli("index", "--rebuild", sample_dir, "--index-dir", ix)
+    rebuilt = cli("index", "--rebuild", articles_dir, "--index-dir", ix)
     assert rebuilt.returncode == 0, rebuilt.stderr
-    assert state(ix)[0] == 44
+    assert state(ix)[0] == 13
     assert cli("query", "阿里云", "--index-dir", ix).returncode == 0
 
 
@@ -589,10 +448,10 @@ def _analysis_id():
     return analysis_id()
 
 
-def test_index_dir_that_is_a_file(tmp_path, sample_dir):
+def test_index_dir_that_is_a_file(tmp_path, articles_dir):
     ix = tmp_path / "not-a-dir"
     ix.write_text("x")
-    for command in (("index", sample_dir), ("query", WORD)):
+    for command in (("index", articles_dir), ("query", WORD)):
         result = cli(*command, "--index-dir", ix)
         assert result.returncode == 2 and "Traceback" not in result.stderr
         assert f"Directory '{ix}' is a file" in result.stderr  # click's usage error

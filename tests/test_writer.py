@@ -1,5 +1,7 @@
 """The fast writer writes exactly the postings Whoosh's own writer writes: from memory, from
-spilled runs, and when Whoosh merges existing segments into it."""
+spilled runs, and when Whoosh merges existing segments into it, on the 13 bundled articles. Their
+posting lists fit one block each; ``tests/corpus/test_writer_at_scale.py`` checks the same on 344
+articles, where common terms span many blocks."""
 
 import io
 
@@ -12,12 +14,10 @@ from search.engine.postings import _Blocks
 from search.engine.schema import build_schema, document
 from search.engine.writer import FastSegmentWriter
 
-NEWS_ARTICLES = 300
-
 
 @pytest.fixture(scope="module")
-def documents(sample_dir, news_dir):
-    paths = sorted(sample_dir.glob("*.md")) + sorted(news_dir.glob("*.md"))[:NEWS_ARTICLES]
+def documents(articles_dir):
+    paths = sorted(articles_dir.glob("*.md"))
     schema = build_schema()
     return [document(schema, read_article(path), b"0:0") for path in paths]
 
@@ -70,15 +70,15 @@ def reference(documents, tmp_path_factory):
 def test_the_same_postings_as_whooshs_writer(documents, reference, tmp_path):
     ix, spilled = build(tmp_path / "fast", documents, FastSegmentWriter)
     assert spilled == 0
-    assert len(reference) > 20_000 and sum(len(p) for *_, p in reference) > 150_000
+    assert (len(reference), sum(len(p) for *_, p in reference)) == (3485, 5496)  # terms, postings
     assert postings(ix) == reference
 
 
-def test_postings_analysed_ahead_are_the_ones_whooshs_fields_make(sample_dir):
+def test_postings_analysed_ahead_are_the_ones_whooshs_fields_make(articles_dir):
     """Workers analyse articles into encoded postings; Whoosh's own field analysis of the same
     text (our tokenizers, Whoosh's formats) yields exactly the same ones."""
     schema = build_schema()
-    for path in sorted(sample_dir.glob("*.md")):
+    for path in sorted(articles_dir.glob("*.md")):
         article = read_article(path)
         doc = document(schema, article, b"0:0")
         for field, text in (("title", article.title), ("body", article.body),
@@ -86,17 +86,8 @@ def test_postings_analysed_ahead_are_the_ones_whooshs_fields_make(sample_dir):
             assert sorted(doc[field]) == sorted(schema[field].index(text)), (path.name, field)
 
 
-def test_postings_files_are_smaller_than_whooshs(documents, tmp_path):
-    """Blocks pickled with protocol 5 store values as bytes, not one codecs.encode call each."""
-    sizes = {}
-    for writer_class in (SegmentWriter, FastSegmentWriter):
-        ix, _ = build(tmp_path / writer_class.__name__, documents, writer_class)
-        sizes[writer_class] = sum(f.stat().st_size for f in (tmp_path / writer_class.__name__).iterdir())
-    assert sizes[FastSegmentWriter] < 0.8 * sizes[SegmentWriter]
-
-
 def test_the_same_postings_from_spilled_runs(documents, reference, tmp_path):
-    ix, spilled = build(tmp_path / "spilled", documents, FastSegmentWriter, spill_postings=40_000)
+    ix, spilled = build(tmp_path / "spilled", documents, FastSegmentWriter, spill_postings=1_500)
     assert spilled >= 3
     assert postings(ix) == reference
 
@@ -104,13 +95,13 @@ def test_the_same_postings_from_spilled_runs(documents, reference, tmp_path):
 def test_the_same_postings_when_segments_are_merged_in(documents, reference, tmp_path):
     (tmp_path / "merged").mkdir()
     ix = whoosh_index.create_in(str(tmp_path / "merged"), build_schema())
-    batches = [documents[:100], documents[100:250], documents[250:]]
+    batches = [documents[:4], documents[4:9], documents[9:]]
     for batch in batches[:2]:
         writer = SegmentWriter(ix)
         for doc in batch:
             writer.add_document(**doc)
         writer.commit(merge=False)
-    writer = FastSegmentWriter(ix, spill_postings=30_000)
+    writer = FastSegmentWriter(ix, spill_postings=500)
     for doc in batches[2]:
         writer.add_document(**doc)
     writer.commit(mergetype=lambda w, segments: _merge_all_into(w, segments))
@@ -143,9 +134,9 @@ def test_pools_sharing_a_temporary_folder_keep_their_own_runs(documents, tmp_pat
     from search.engine.postings import TermPool
 
     shared = FileStorage(str(tmp_path))
-    pools = [TermPool(shared, spill_postings=2_000) for _ in range(2)]
+    pools = [TermPool(shared, spill_postings=300) for _ in range(2)]
     added = [[], []]
-    for docnum, doc in enumerate(documents[:200]):
+    for docnum, doc in enumerate(documents):
         which = docnum % 2
         for term, _, weight, value in doc["body"]:
             pools[which].add_field("body", docnum // 2, [(term, 1, weight, value)])
@@ -162,14 +153,14 @@ def test_spilled_runs_are_read_back_a_bounded_chunk_at_a_time(documents, tmp_pat
 
     from search.engine import postings
 
-    monkeypatch.setattr(postings, "RUN_CHUNK", 1_000)
+    monkeypatch.setattr(postings, "RUN_CHUNK", 100)
     pool = postings.TermPool(FileStorage(str(tmp_path)), spill_postings=50_000)
     for docnum, doc in enumerate(documents):
         pool.add_field("body", docnum, doc["body"])
     pool.spill()
     with open(tmp_path / pool.runs[0], "rb") as run:
         sizes = [sum(len(postings) for *_, postings in chunk) for chunk in postings._read_records(run)]
-    assert len(sizes) > 20 and max(sizes) < 1_000 + 300  # at most one term past the limit
+    assert len(sizes) > 20 and max(sizes) < 100 + 13  # at most one term past the limit
 
 
 def test_a_term_with_one_posting_is_written_to_the_bytes_of_the_general_path(documents):
@@ -187,5 +178,5 @@ def test_a_term_with_one_posting_is_written_to_the_bytes_of_the_general_path(doc
                 assert single.write(posting) == general._write_blocks(posting)
                 assert files[0].getvalue() == files[1].getvalue()
                 checked += 1
-        assert checked > 40, fieldname
+        assert checked >= len(documents), fieldname  # one source, three categories an article
 

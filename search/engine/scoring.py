@@ -155,6 +155,8 @@ class _Candidates:
             return _found(_ranked(found, limit, self.dates), found)
         sample = order[::math.ceil(len(order) / ESTIMATE_SAMPLE)]
         matched = _evaluated(self.segments, self.query, within=sorted(sample))
+        if len(sample) == len(order):  # few enough to test them all
+            return _found(_ranked(matched, limit, self.dates), matched)
         return Top(_ranked(found, limit, self.dates), round(len(matched) * len(order) / len(sample)), False,
                    frozenset(self.bounds), max(self.bounds.values()), min(matched.values(), default=0.0))
 
