@@ -1,0 +1,102 @@
+"""The library's arguments, checked where they are given, on small articles each test writes."""
+
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from search import Filters, Index, IndexClosedError, QueryError, SearchError
+
+
+def post(folder: Path, name: str, title: str, body: str, date_line: str = "") -> Path:
+    """A Hexo post with a title, an optional date line and a body."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(f"---\ntitle: {title}\n{date_line}\n---\n{body}\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def posts(tmp_path):
+    folder = tmp_path / "posts"
+    post(folder, "a.md", "阿里云", "阿里云的服务器", "date: 2022-01-21")
+    post(folder, "b.md", "华为", "华为的手机")
+    return folder
+
+
+@pytest.fixture
+def idx(tmp_path, posts):
+    with Index(tmp_path / "ix") as index:
+        index.add([posts])
+        yield index
+
+
+@pytest.mark.parametrize("as_type", [str, Path])
+def test_add_takes_one_path_as_one_path(tmp_path, posts, monkeypatch, as_type):
+    monkeypatch.chdir(tmp_path)
+    with Index(tmp_path / "ix") as index:
+        report = index.add(as_type("posts"))
+        assert (report.added, report.skipped) == (2, [])
+        assert index.stats().documents == 2
+
+
+@pytest.mark.parametrize("paths", [b"posts", 3, None, ["posts", None]])
+def test_add_refuses_what_is_not_paths(idx, paths):
+    with pytest.raises(TypeError, match="a path or a list of paths"):
+        idx.add(paths)
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda idx: idx.search(None), TypeError, "query as a str, not NoneType"),
+    (lambda idx: idx.search("华为", limit="3"), TypeError, r"limit=\.\.\.\) must be an int, not str"),
+    (lambda idx: idx.search("华为", page=1.5), TypeError, r"page=\.\.\.\) must be an int, not float"),
+    (lambda idx: idx.search("华为", limit=0), QueryError, "at least 1"),
+    (lambda idx: idx.search("华为", filters={"source": "x"}), TypeError, r"takes Filters\(source=.*not dict"),
+    (lambda idx: idx.search("华为", sort="newest"), QueryError, "unknown sort"),
+    (lambda idx: idx.get(None), TypeError, r"get\(\) takes an article id"),
+])
+def test_bad_arguments_raise_a_clear_error(idx, call, error, message):
+    with pytest.raises(error, match=message):
+        call(idx)
+
+
+@pytest.mark.parametrize("since, until, found", [
+    ("2022", "2022", 1), ("2022-01", "2022-01", 1), ("2022-01-21", "2022-01-21", 1), ("2022-01-22", None, 0),
+    (date(2022, 1, 21), date(2022, 1, 21), 1), (date(2022, 1, 22), None, 0),
+    (datetime(2022, 1, 20, 12), datetime(2022, 1, 21), 1), (None, datetime(2022, 1, 20, 23, 59), 0),
+])
+def test_filters_take_dates_datetimes_and_the_cli_periods(idx, since, until, found):
+    filters = Filters(since=since, until=until)
+    assert filters.since is None or filters.since.tzinfo is timezone.utc
+    assert idx.search("阿里云", filters=filters).total == found
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({"since": "2022-13"}, QueryError, r"Filters\(since=\.\.\.\): '2022-13' is not a valid date"),
+    ({"until": "January"}, QueryError, "use YYYY, YYYY-MM or YYYY-MM-DD"),
+    ({"since": 2022}, TypeError, "must be a date, a datetime or a string"),
+    ({"source": ["虎嗅"]}, TypeError, r"Filters\(source=\.\.\.\) must be a string"),
+    ({"since": "2022-02", "until": "2022-01"}, QueryError, "starts .* after it ends"),
+])
+def test_bad_filters_fail_where_they_are_made(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        Filters(**kwargs)
+
+
+def test_a_closed_index_raises_instead_of_reopening(tmp_path, posts):
+    index = Index(tmp_path / "ix")
+    index.add(posts)
+    index.close()
+    for call in (lambda: index.search("华为"), lambda: index.get(str(posts / "b.md")), index.stats,
+                 index.refresh, lambda: index.add(posts)):
+        with pytest.raises(IndexClosedError, match="is closed: open a new Index"):
+            call()
+    assert issubclass(IndexClosedError, SearchError) and issubclass(IndexClosedError, ValueError)
+
+
+def test_an_index_path_that_is_a_file_says_so(tmp_path):
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(SearchError, match="is a file, not an index folder"):
+        Index(tmp_path / "file")
+    with pytest.raises(TypeError, match="takes a folder path"):
+        Index(3)
