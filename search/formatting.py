@@ -72,7 +72,7 @@ def format_stats(stats: IndexStats) -> str:
     """Counts, date range, size and the largest sources."""
     lines = [
         f"index:     {stats.path}",
-        f"documents: {stats.documents} (from {stats.files} files)",
+        f"documents: {stats.documents} (from {stats.files} files{_gone(stats.files_gone)})",
         f"dates:     {_day(stats.oldest) or '-'} to {_day(stats.newest) or '-'} ({stats.undated} undated)",
         f"size:      {stats.size_bytes / 2**20:.1f} MB",
         f"analysis:  {stats.analysis}",
@@ -81,6 +81,10 @@ def format_stats(stats: IndexStats) -> str:
         lines.append("sources:")
         lines += [f"  {count:>7}  {name}" for name, count in stats.sources.items()]
     return "\n".join(lines)
+
+
+def _gone(count: int) -> str:
+    return f"; {count} indexed files are gone: `search index` drops them" if count else ""
 
 
 def _day(date: datetime | None) -> str:

@@ -100,3 +100,27 @@ def test_an_index_path_that_is_a_file_says_so(tmp_path):
         Index(tmp_path / "file")
     with pytest.raises(TypeError, match="takes a folder path"):
         Index(3)
+
+
+def test_a_moved_folder_leaves_no_documents_behind(tmp_path, posts):
+    (posts / "export.jsonl").write_text('{"id": "r1", "title": "小米", "text": "小米的手机"}\n', encoding="utf-8")
+    with Index(tmp_path / "ix") as index:
+        assert index.add(posts).added == 3
+        posts.rename(tmp_path / "posts2")
+        report = index.add(tmp_path / "posts2")
+        assert (report.added, report.removed, report.skipped) == (3, 3, [])
+        stats = index.stats()
+        assert (stats.documents, stats.files, stats.files_gone) == (3, 3, 0)
+        assert {hit.path for hit in index.search("手机")} == {str(tmp_path / "posts2" / name)
+                                                            for name in ("b.md", "export.jsonl")}
+
+
+def test_stats_counts_only_files_that_exist(tmp_path, posts):
+    with Index(tmp_path / "ix") as index:
+        index.add(posts)
+        (posts / "a.md").unlink()
+        stats = index.stats()
+        assert (stats.documents, stats.files, stats.files_gone) == (2, 1, 1)
+        other = post(tmp_path / "other", "c.md", "小米", "小米的手机")
+        assert index.add(other).removed == 1  # a.md, wherever it was
+        assert (index.stats().documents, index.stats().files) == (2, 2)

@@ -19,6 +19,7 @@ from ..errors import IndexBusyError, IndexMismatchError, IndexMissingError, Sear
 from ..query.ranking import BM25_B
 from ..results import Document, IndexReport, IndexStats
 from . import scoring
+from .files import is_gone
 from .ranker import rank
 from .schema import build_schema
 
@@ -217,7 +218,8 @@ class LocalEngine:
                     paths.add(files[n])
             dated = [date for date in dated if date]
             counts.pop("", None)
-        return IndexStats(path=str(self.path), documents=documents, files=len(paths),
+        gone = sum(1 for path in paths if is_gone(_text(path)))
+        return IndexStats(path=str(self.path), documents=documents, files=len(paths) - gone, files_gone=gone,
                           undated=documents - len(dated), oldest=_date(min(dated, default=0)),
                           newest=_date(max(dated, default=0)),
                           sources=dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))),
