@@ -14,7 +14,7 @@ import stat
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from ..errors import ArticleError
 from .frontmatter import parse_date, parse_front_matter, split_front_matter
@@ -45,13 +45,15 @@ class Article:
     url: str = ""
 
 
-def find_files(paths: Iterable[str | Path], exclude: Iterable[Path] = ()) -> Iterator[Path]:
+def find_files(paths: Iterable[str | Path], exclude: Iterable[Path] = (),
+               onerror: Callable[[str, str], None] | None = None) -> Iterator[Path]:
     """Yield the article and ``.jsonl`` files under ``paths`` as absolute (not symlink-resolved) paths.
 
     A path that is not a directory is yielded as given, whatever its suffix (a missing one too: reading
     it then raises "not found"). Directories are walked in sorted order, following symlinks but never a
     directory twice (not even from two of the ``paths``: ``blog`` and a link to it index once), skipping
     hidden files and folders and the ``exclude`` directories (e.g. the index). No path is yielded twice.
+    A directory that cannot be listed is passed to ``onerror(path, reason)`` and the walk goes on.
     """
     excluded = {os.path.realpath(p) for p in exclude}
     visited: set[str] = set()  # directories walked, resolved
@@ -60,15 +62,16 @@ def find_files(paths: Iterable[str | Path], exclude: Iterable[Path] = ()) -> Ite
     named: set[str] = set()
     for path in paths:
         if path not in files:
-            walked = _walk(path, excluded, visited)
+            walked = _walk(path, excluded, visited, onerror)
             yield from (file for file in walked if str(file) not in files) if files else walked
         elif path not in named:
             named.add(path)
             yield Path(path)
 
 
-def _walk(root: str, excluded: set[str], visited: set[str]) -> Iterator[Path]:
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+def _walk(root: str, excluded: set[str], visited: set[str], onerror) -> Iterator[Path]:
+    report = onerror and (lambda error: onerror(error.filename, os_reason(error)))
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True, onerror=report):
         real = os.path.realpath(dirpath)
         if real in visited or real in excluded:
             dirnames.clear()

@@ -45,7 +45,7 @@ def plan(paths: Iterable[str | Path], indexed: dict[str, bytes], exclude: Iterab
     exists wherever it was (a moved or deleted folder)."""
     roots = [os.path.abspath(p) for p in paths]
     changed, seen = [], set()
-    for path in find_files(roots, exclude=exclude):
+    for path in find_files(roots, exclude=exclude, onerror=lambda *skip: report.skipped.append(skip)):
         key = str(path)
         seen.add(key)
         try:

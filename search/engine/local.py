@@ -7,6 +7,7 @@ errors that mean a damaged or incompatible index become ``IndexMismatchError``s 
 
 from __future__ import annotations
 
+import errno
 import os
 from collections import Counter
 from contextlib import contextmanager
@@ -19,7 +20,7 @@ from ..errors import IndexBusyError, IndexMismatchError, IndexMissingError, Sear
 from ..query.ranking import BM25_B
 from ..results import Document, IndexReport, IndexStats
 from . import scoring
-from .files import is_gone
+from .files import create_index, foreign_files, has_index, is_gone
 from .ranker import rank
 from .schema import build_schema
 
@@ -56,8 +57,12 @@ class LocalEngine:
 
         self.close()
         report = IndexReport()
-        ix = self._open_for_writing(rebuild)
-        writer = self._writer(ix)
+        if not any(os.path.lexists(path) for path in paths) and not has_index(self.path):
+            report.skipped += [(os.path.abspath(path), "not found") for path in paths]
+            return report  # nothing to index: no empty index left behind
+        with _writable(self.path):
+            ix = self._open_for_writing(rebuild)
+            writer = self._writer(ix)
         try:
             with self.reading():
                 docs_by_path = {} if rebuild else _docs_by_path(writer.reader())
@@ -78,7 +83,6 @@ class LocalEngine:
         return report
 
     def _open_for_writing(self, rebuild: bool):
-        from whoosh import index as whoosh_index
         from whoosh.filedb.filestore import FileStorage
         from whoosh.util.filelock import try_for
 
@@ -90,19 +94,18 @@ class LocalEngine:
         try:
             return self._open()
         except IndexMissingError:
-            pass
+            _refuse_foreign_folder(self.path)
         except IndexMismatchError:  # incompatible, or so damaged that even the TOC is unreadable
             if not rebuild:
                 raise
         # Creating deletes every TOC: never do it under a live writer, so hold the write lock.
-        with self.reading():
-            lock = FileStorage(str(self.path)).lock("MAIN_WRITELOCK")
-            if not try_for(lock.acquire, timeout=LOCK_TIMEOUT):
-                raise _busy(self.path)
-            try:
-                return whoosh_index.create_in(str(self.path), build_schema())
-            finally:
-                lock.release()
+        lock = FileStorage(str(self.path)).lock("MAIN_WRITELOCK")
+        if not try_for(lock.acquire, timeout=LOCK_TIMEOUT):
+            raise _busy(self.path)
+        try:
+            return create_index(self.path, build_schema())
+        finally:
+            lock.release()
 
     def _writer(self, ix):
         from whoosh.index import LockError
@@ -224,6 +227,27 @@ class LocalEngine:
                           newest=_date(max(dated, default=0)),
                           sources=dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))),
                           size_bytes=_disk_size(self.path), analysis=analysis_id())
+
+
+def _refuse_foreign_folder(path: Path) -> None:
+    """Never make an index in a folder of other files: the engine would one day delete them."""
+    foreign = foreign_files(path)
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+        raise SearchError(f"{path} is not empty and holds no index (it has {shown}); "
+                          "give an empty or new folder for the index")
+
+
+@contextmanager
+def _writable(path: Path):
+    """A directory the engine may not write to is the user's to fix, not a bug: say so."""
+    try:
+        yield
+    except OSError as error:
+        if error.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+            raise
+        raise SearchError(f"the index directory {path} is not writable ({error.strerror or error}); "
+                          "give a folder you can write to, or fix its permissions") from None
 
 
 def _busy(path: Path) -> IndexBusyError:
