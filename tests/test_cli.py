@@ -4,6 +4,8 @@ import errno
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -280,3 +282,11 @@ def test_an_unreadable_subfolder_is_reported_and_the_run_goes_on(index_dir, tmp_
     assert result.exit_code == 0
     assert result.stderr.splitlines() == [f"skipped {posts / 'locked'}: permission denied",
                                           f"indexed {index_dir}: 1 added, 0 updated, 0 unchanged, 0 removed, 1 skipped"]
+
+
+def test_an_xhtml_page_prints_only_the_summary(index_dir, tmp_path):
+    page = tmp_path / "page.html"
+    page.write_text('<?xml version="1.0" encoding="UTF-8"?>\n<div><p>人工智能</p></div>\n', encoding="utf-8")
+    result = subprocess.run([sys.executable, "-c", "from search.cli import main; main()", "index", str(page)],
+                            capture_output=True, text=True)  # a process of its own: pytest captures warnings
+    assert result.stderr == f"indexed {index_dir}: 1 added, 0 updated, 0 unchanged, 0 removed, 0 skipped\n"

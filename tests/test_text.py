@@ -1,5 +1,7 @@
 """HTML and Markdown to plain text."""
 
+import warnings
+
 import pytest
 
 import search.documents.text
@@ -92,3 +94,15 @@ def test_markdown_markup_is_removed():
 def test_body_to_text_chooses_html_only_when_there_are_tags():
     assert body_to_text("**bold** <https://example.com>") == "bold <https://example.com>"
     assert body_to_text("**bold** <b>tag</b>") == "**bold** tag"
+
+
+XHTML = ('<?xml version="1.0" encoding="UTF-8"?>\n<!-- exported -->\n<div><p>人工智能 &amp; XML<br/>'
+         'second</p></div>')
+
+
+@pytest.mark.parametrize("markup, text", [(XHTML, "人工智能 & XML\nsecond"),
+                                          ("http://example.com/a.html", "http://example.com/a.html")])
+def test_xhtml_and_tagless_pages_parse_without_warnings(markup, text):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert html_to_text(markup) == text

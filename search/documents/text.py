@@ -26,6 +26,7 @@ _FLAT_DROP = re.compile(r"<(style|script|noscript|template|title)\b.*?</\1\s*>",
 _FLAT_BLOCK = re.compile(r"</?(?:%s|br)\b[^>]*>" % "|".join(sorted(_BLOCKS)), re.IGNORECASE)
 _FLAT_TAG = re.compile(r"<[^>]*>")
 _FLAT_NEWLINES = re.compile(r"\s*\n\s*")
+_XML_DECLARATION = re.compile(r"\A\s*<\?xml\b[^>]*\?>")
 
 _SPACES = str.maketrans(
     {c: " " for c in "\t\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
@@ -56,7 +57,13 @@ def looks_like_html(body: str) -> bool:
 
 
 def html_to_text(markup: str) -> str:
-    """Plain text of an HTML document or fragment (see the module docstring for what is kept)."""
+    """Plain text of an HTML or XHTML document or fragment (see the module docstring for what is
+    kept). An XML declaration is dropped (the HTML parser reads XHTML right, but BeautifulSoup
+    warns about the declaration), and text without tags skips the parser (which warns when it
+    looks like a URL or file name)."""
+    markup = _XML_DECLARATION.sub("", markup, count=1)
+    if "<" not in markup:
+        return normalize_whitespace(html.unescape(markup))
     try:
         soup = BeautifulSoup(markup, "lxml")
         return normalize_whitespace(_TextBuilder().walk(soup))
