@@ -15,7 +15,7 @@ from .results import Document, Hit, IndexStats, SearchResults
 
 
 def iso(date: datetime | None) -> str | None:
-    """ISO 8601 in UTC with a ``Z``, or None for undated articles."""
+    """ISO 8601 in the article's own offset (``Z`` for UTC), or None for undated articles."""
     return date.isoformat().replace("+00:00", "Z") if date else None
 
 

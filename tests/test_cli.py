@@ -290,3 +290,13 @@ def test_an_xhtml_page_prints_only_the_summary(index_dir, tmp_path):
     result = subprocess.run([sys.executable, "-c", "from search.cli import main; main()", "index", str(page)],
                             capture_output=True, text=True)  # a process of its own: pytest captures warnings
     assert result.stderr == f"indexed {index_dir}: 1 added, 0 updated, 0 unchanged, 0 removed, 0 skipped\n"
+
+
+def test_dates_show_in_the_posts_own_time_zone(index_dir, tmp_path):
+    (tmp_path / "a.md").write_text("---\ntitle: 新年\ndate: 2022-01-01 00:30:00 +08:00\n---\n新年快乐\n",
+                                   encoding="utf-8")
+    assert run("index", str(tmp_path / "a.md")).exit_code == 0
+    result = run("query", "新年快乐", "--since", "2022", "--color", "never")
+    assert result.stdout.splitlines()[1] == f"   2022-01-01 · {tmp_path / 'a.md'}"
+    assert json.loads(run("query", "新年快乐", "--json").stdout)["date"] == "2022-01-01T00:30:00+08:00"
+    assert "date: 2022-01-01T00:30:00+08:00\n" in run("show", str(tmp_path / "a.md")).stdout

@@ -97,3 +97,11 @@ def test_parse_date(value, expected):
 
 def test_parsed_dates_are_utc_aware():
     assert parse_date("2021-04-15 08:08:54").tzinfo is UTC
+
+
+@pytest.mark.parametrize("value", ["2022-01-01 00:30:00 +08:00", "2022-01-01T00:30:00+08:00",
+                                   "Sat, 01 Jan 2022 00:30:00 +0800",
+                                   datetime(2022, 1, 1, 0, 30, tzinfo=timezone(timedelta(hours=8)))])
+def test_parsed_dates_keep_the_offset_they_were_written_with(value):
+    parsed = parse_date(value)
+    assert (parsed.date(), parsed.hour, parsed.utcoffset()) == (date(2022, 1, 1), 0, timedelta(hours=8))

@@ -124,3 +124,19 @@ def test_stats_counts_only_files_that_exist(tmp_path, posts):
         other = post(tmp_path / "other", "c.md", "小米", "小米的手机")
         assert index.add(other).removed == 1  # a.md, wherever it was
         assert (index.stats().documents, index.stats().files) == (2, 2)
+
+
+def test_a_post_keeps_its_own_time_zone(tmp_path):
+    beijing = post(tmp_path / "posts", "a.md", "新年", "新年快乐", "date: 2022-01-01 00:30:00 +08:00")
+    post(tmp_path / "posts", "b.md", "除夕", "新年快乐", "date: 2021-12-31 23:00:00")  # UTC: later instant
+    with Index(tmp_path / "ix") as index:
+        index.add(tmp_path / "posts")
+        hits = index.search("新年快乐", sort="date").hits
+        assert [hit.title for hit in hits] == ["新年", "除夕"]  # newest first by local date and time
+        assert hits[0].date.isoformat() == "2022-01-01T00:30:00+08:00"
+        assert index.get(str(beijing)).date == hits[0].date
+        assert [hit.title for hit in index.search("新年快乐", filters=Filters(since="2022"))] == ["新年"]
+        assert [hit.title for hit in index.search("新年快乐", filters=Filters(until="2021-12-31"))] == ["除夕"]
+        stats = index.stats()
+        assert (stats.oldest.isoformat(), stats.newest.isoformat()) == ("2021-12-31T23:00:00+00:00",
+                                                                        "2022-01-01T00:30:00+08:00")

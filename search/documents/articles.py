@@ -37,7 +37,7 @@ class Article:
     path: str  # the source file path
     title: str
     body: str  # clean text
-    date: datetime | None  # UTC-aware
+    date: datetime | None  # aware, in the offset it was written with (UTC when it had none)
     categories: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     author: str = ""

@@ -11,8 +11,9 @@ import errno
 import os
 from collections import Counter
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from functools import partial
+from operator import itemgetter
 from pathlib import Path
 
 from ..analysis import analysis_id
@@ -216,15 +217,15 @@ class LocalEngine:
                 dates, sources, files = (segment.column_reader(f) for f in ("date", "source", "path"))
                 for n in segment.all_doc_ids():
                     documents += 1
-                    dated.append(dates[n])
+                    if dates[n]:
+                        dated.append((dates[n], segment, n))
                     counts[_text(sources[n]) or ""] += 1
                     paths.add(files[n])
-            dated = [date for date in dated if date]
             counts.pop("", None)
+            oldest, newest = (_stored_date(pick(dated, key=itemgetter(0), default=None)) for pick in (min, max))
         gone = sum(1 for path in paths if is_gone(_text(path)))
         return IndexStats(path=str(self.path), documents=documents, files=len(paths) - gone, files_gone=gone,
-                          undated=documents - len(dated), oldest=_date(min(dated, default=0)),
-                          newest=_date(max(dated, default=0)),
+                          undated=documents - len(dated), oldest=oldest, newest=newest,
                           sources=dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))),
                           size_bytes=_disk_size(self.path), analysis=analysis_id())
 
@@ -293,7 +294,7 @@ def _document(stored: dict) -> Document:
     """One document's stored fields as a ``Document``."""
     meta = stored.get("meta", {})
     return Document(id=stored["id"], path=stored["path"], title=stored["title"], body=stored["body"],
-                    date=_date(stored.get("date")), source=meta.get("source", ""),
+                    date=_date(stored.get("date"), meta.get("utc_offset", 0)), source=meta.get("source", ""),
                     categories=tuple(meta.get("categories", ())), tags=tuple(meta.get("tags", ())),
                     author=meta.get("author", ""), url=meta.get("url", ""))
 
@@ -302,8 +303,22 @@ def _text(value) -> str:
     return value.decode("utf-8") if isinstance(value, bytes) else value
 
 
-def _date(timestamp) -> datetime | None:
-    return datetime.fromtimestamp(timestamp, timezone.utc) if timestamp else None
+def _date(local_seconds, utc_offset: int = 0) -> datetime | None:
+    """A stored date (the article's wall-clock time as seconds since the epoch, and its offset
+    from UTC in seconds) as an aware datetime in that offset; None for undated articles."""
+    if not local_seconds:
+        return None
+    wall_clock = datetime.fromtimestamp(local_seconds, timezone.utc)
+    return wall_clock.replace(tzinfo=timezone(timedelta(seconds=utc_offset)))
+
+
+def _stored_date(found) -> datetime | None:
+    """The date of a ``(date, segment, docnum)`` found by ``stats``, with its offset."""
+    if found is None:
+        return None
+    _, segment, docnum = found
+    stored = segment.stored_fields(docnum)
+    return _date(stored["date"], stored.get("meta", {}).get("utc_offset", 0))
 
 
 @contextmanager
