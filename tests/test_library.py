@@ -140,3 +140,10 @@ def test_a_post_keeps_its_own_time_zone(tmp_path):
         stats = index.stats()
         assert (stats.oldest.isoformat(), stats.newest.isoformat()) == ("2021-12-31T23:00:00+00:00",
                                                                         "2022-01-01T00:30:00+08:00")
+
+
+def test_a_field_on_a_group_applies_to_each_of_its_words(idx):
+    assert {hit.title for hit in idx.search("title:(华为 OR 阿里云)")} == {"华为", "阿里云"}
+    assert [hit.title for hit in idx.search("title:(华为 -阿里云)")] == ["华为"]
+    with pytest.raises(QueryError, match="'title:' at column 1 has no word to look for"):
+        idx.search("title:''")
