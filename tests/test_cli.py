@@ -300,3 +300,17 @@ def test_dates_show_in_the_posts_own_time_zone(index_dir, tmp_path):
     assert result.stdout.splitlines()[1] == f"   2022-01-01 · {tmp_path / 'a.md'}"
     assert json.loads(run("query", "新年快乐", "--json").stdout)["date"] == "2022-01-01T00:30:00+08:00"
     assert "date: 2022-01-01T00:30:00+08:00\n" in run("show", str(tmp_path / "a.md")).stdout
+
+
+def test_paths_with_control_characters_print_escaped_on_one_line(index_dir, tmp_path):
+    posts = tmp_path / "posts"
+    posts.mkdir()
+    good, empty = posts / "新\n年.md", posts / "空\t.md"
+    good.write_text("---\ntitle: 新年\n---\n新年快乐\n", encoding="utf-8")
+    empty.write_text("", encoding="utf-8")
+    result = run("index", str(posts))
+    assert result.stderr.splitlines()[0] == f"skipped {posts}/空\\t.md: empty file"
+    hit = run("query", "新年快乐", "--color", "never").stdout.splitlines()
+    assert hit[1] == f"   {posts}/新\\n年.md"
+    shown = run("show", str(good)).stdout.splitlines()
+    assert shown[1:3] == [f"id: {posts}/新\\n年.md", f"path: {posts}/新\\n年.md"]
