@@ -206,14 +206,20 @@ def _first_line(body: str) -> str:
     return line if len(line) <= _MAX_FALLBACK_TITLE else line[:_MAX_FALLBACK_TITLE].rstrip() + "…"
 
 
-def _article(meta: dict, key: str, path: str, title: str, body: str) -> Article:
+def _article(meta: dict, key: str, path: str, title: str, body: str, where: str | None = None) -> Article:
+    """The ``Article`` of parsed metadata; an invalid date is an ``ArticleError`` at ``where``
+    (the file, or a JSON Lines file's line), never a silently undated article."""
+    try:
+        when = parse_date(meta.get("date"))
+    except ValueError as error:
+        raise ArticleError(where or path, str(error)) from None
     categories = _strings(meta.get("categories"))
     return Article(
         id=key,
         path=path,
         title=title,
         body=body,
-        date=parse_date(meta.get("date")),
+        date=when,
         categories=categories,
         tags=_strings(meta.get("tags")),
         author=_text(meta.get("author")),
@@ -286,4 +292,4 @@ def _jsonl_article(record, where: str, path: str) -> Article:
         raise ArticleError(where, '"text" is missing or not a string')
     body = body_to_text(text)
     title = _text(record.get("title")) or _first_heading(text) or _first_line(body)
-    return _article(record, str(record_id), path, title, body)
+    return _article(record, str(record_id), path, title, body, where)
