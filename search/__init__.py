@@ -11,7 +11,7 @@ from importlib import import_module
 
 _EXPORTS = {
     "Article": "documents", "parse_article": "documents", "read_article": "documents",
-    "ArticleError": "errors", "IndexBusyError": "errors", "IndexMismatchError": "errors",
+    "ArticleError": "errors", "IndexBusyError": "errors", "IndexClosedError": "errors", "IndexMismatchError": "errors",
     "IndexMissingError": "errors", "QueryError": "errors", "SearchError": "errors",
     "Filters": "query", "Index": "index", "IndexReport": "results",
     "Document": "results", "Hit": "results", "IndexStats": "results", "SearchResults": "results",

@@ -82,13 +82,14 @@ def index(paths, rebuild, workers, index_dir):
     Example:
       search index ~/blog/source/_posts examples/
     """
+    from .formatting import printable
     from .index import Index
 
     with Index(index_dir) as idx, _Progress() as progress:
         report = idx.add(paths, rebuild=rebuild, progress=progress, workers=workers)
     for path, reason in report.skipped:
-        click.echo(f"skipped {path}: {reason}", err=True)
-    click.echo(f"indexed {index_dir}: {report.summary()}", err=True)
+        click.echo(f"skipped {printable(path)}: {reason}", err=True)
+    click.echo(f"indexed {printable(index_dir)}: {report.summary()}", err=True)
     missing = [p for p in paths if not os.path.exists(p)]
     sys.exit(2 if missing else 0)
 

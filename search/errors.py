@@ -33,3 +33,7 @@ class IndexMismatchError(SearchError):
 
 class IndexBusyError(SearchError):
     """Another live process is writing to the index."""
+
+
+class IndexClosedError(SearchError, ValueError):
+    """The ``Index`` was closed; open a new one."""

@@ -14,8 +14,17 @@ import click
 from .results import Document, Hit, IndexStats, SearchResults
 
 
+_CONTROL_ESCAPES = {code: f"\\x{code:02x}" for code in [*range(32), 127]} | {
+    ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t"}
+
+
+def printable(path: str) -> str:
+    """A path on one line: control characters escaped (a newline as ``\\n``)."""
+    return str(path).translate(_CONTROL_ESCAPES)
+
+
 def iso(date: datetime | None) -> str | None:
-    """ISO 8601 in UTC with a ``Z``, or None for undated articles."""
+    """ISO 8601 in the article's own offset (``Z`` for UTC), or None for undated articles."""
     return date.isoformat().replace("+00:00", "Z") if date else None
 
 
@@ -45,7 +54,7 @@ def mark(text: str, spans, color: bool, **style) -> str:
 def format_hit(hit: Hit, color: bool) -> str:
     """A numbered, three-line result: title, date · source · path, snippet."""
     title = mark(hit.title, hit.title_highlights, color, bold=True)
-    facts = " · ".join(x for x in (_day(hit.date), hit.source, hit.path) if x)
+    facts = " · ".join(x for x in (_day(hit.date), hit.source, printable(hit.path)) if x)
     lines = [f"{hit.rank}. {title}", "   " + (click.style(facts, fg="magenta") if color else facts)]
     if hit.snippet:
         lines.append("   " + mark(hit.snippet, hit.highlights, color))
@@ -78,7 +87,7 @@ def format_footer(results: SearchResults) -> str:
 
 def format_document(doc: Document) -> str:
     """A stored article with its metadata as a header."""
-    header = [("title", doc.title), ("id", doc.id), ("path", doc.path), ("date", iso(doc.date) or "none"),
+    header = [("title", doc.title), ("id", printable(doc.id)), ("path", printable(doc.path)), ("date", iso(doc.date) or "none"),
               ("source", doc.source), ("author", doc.author), ("categories", ", ".join(doc.categories)),
               ("tags", ", ".join(doc.tags)), ("url", doc.url)]
     return "\n".join(f"{k}: {v}" for k, v in header if v) + "\n\n" + doc.body
@@ -88,7 +97,7 @@ def format_stats(stats: IndexStats) -> str:
     """Counts, date range, size and the largest sources."""
     lines = [
         f"index:     {stats.path}",
-        f"documents: {stats.documents} (from {stats.files} files)",
+        f"documents: {stats.documents} (from {stats.files} files{_gone(stats.files_gone)})",
         f"dates:     {_day(stats.oldest) or '-'} to {_day(stats.newest) or '-'} ({stats.undated} undated)",
         f"size:      {stats.size_bytes / 2**20:.1f} MB",
         f"analysis:  {stats.analysis}",
@@ -97,6 +106,10 @@ def format_stats(stats: IndexStats) -> str:
         lines.append("sources:")
         lines += [f"  {count:>7}  {name}" for name, count in stats.sources.items()]
     return "\n".join(lines)
+
+
+def _gone(count: int) -> str:
+    return f"; {count} indexed files are gone: `search index` drops them" if count else ""
 
 
 def _day(date: datetime | None) -> str:

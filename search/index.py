@@ -9,10 +9,11 @@ this facade parses queries, pages results and builds highlighted hits.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 from .engine import LocalEngine
-from .errors import QueryError, SearchError
+from .errors import IndexClosedError, QueryError, SearchError
 from .highlight import Marks, make_snippet
 from .query import Filters, QuerySyntaxError, parse
 from .results import Document, Hit, IndexReport, IndexStats, SearchResults
@@ -22,8 +23,13 @@ class Index:
     """A search index in a directory; use as a context manager or call ``close()``."""
 
     def __init__(self, path: str | os.PathLike | None = None):
+        if path is not None and not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"Index(path) takes a folder path (str or PathLike), not {type(path).__name__}")
         self.path = Path(path) if path is not None else default_index_dir()
+        if self.path.exists() and not self.path.is_dir():
+            raise SearchError(f"{self.path} is a file, not an index folder: give a folder's path")
         self._engine = LocalEngine(self.path)
+        self._closed = False
 
     def __enter__(self):
         return self
@@ -33,14 +39,23 @@ class Index:
 
     def close(self) -> None:
         self._engine.close()
+        self._closed = True
+
+    @property
+    def _live(self) -> LocalEngine:
+        """The engine, unless this ``Index`` was closed (``IndexClosedError``): never reopen quietly."""
+        if self._closed:
+            raise IndexClosedError(f"the Index of {self.path} is closed: open a new Index(...)")
+        return self._engine
 
     def add(self, paths, rebuild: bool = False, progress=None, workers: int | None = None) -> IndexReport:
         """Index new and changed files under ``paths``; drop documents of vanished files.
 
         ``progress(done, total)`` is called as files are analysed. Nothing is visible to
         searchers until the single commit at the end; an exception leaves the index as it was.
+        One ``str`` or path-like is one path.
         """
-        return self._engine.add(paths, rebuild, progress, workers)
+        return self._live.add(_paths(paths), rebuild, progress, workers)
 
     def refresh(self) -> bool:
         """Move to the newest commit if another replaced the one being read; whether it did.
@@ -48,18 +63,15 @@ class Index:
         An open ``Index`` reads the commit it first read, so its answers agree with each other
         (page 2 continues page 1); a long-lived one, a server's, calls this between requests.
         """
-        return self._engine.refresh()
+        return self._live.refresh()
 
     def search(self, text: str, limit: int = 10, page: int = 1, filters: Filters | None = None,
                sort: str = "relevance") -> SearchResults:
         """Ranked hits for ``text``: articles with all words first, then with some of them. With
         no words but ``filters``, every article they allow, newest first."""
-        if limit < 1 or page < 1:
-            raise QueryError("limit and page must be at least 1")
-        if sort not in ("relevance", "date"):
-            raise QueryError(f"unknown sort {sort!r}: use relevance or date")
+        _check_search(text, limit, page, filters, sort)
         tree = _parse(text, filters)
-        ranked = self._engine.rank(tree, page * limit, filters, sort)
+        ranked = self._live.rank(tree, page * limit, filters, sort)
         marks = Marks(tree)
         first = (page - 1) * limit + 1
         hits = [self._hit(marks, docnum, score, rank) for rank, (docnum, score) in enumerate(ranked.best[first - 1:], first)]
@@ -77,7 +89,9 @@ class Index:
 
     def get(self, doc_id: str) -> Document:
         """The stored article with this id (or path)."""
-        doc = self._engine.find(doc_id)
+        if not isinstance(doc_id, (str, os.PathLike)):
+            raise TypeError(f"get() takes an article id (str), not {type(doc_id).__name__}")
+        doc = self._live.find(os.fspath(doc_id))
         if doc is None:
             raise SearchError(f"no article with id {doc_id!r} in {self.path}: "
                               "`search query` shows the ids")
@@ -85,7 +99,34 @@ class Index:
 
     def stats(self) -> IndexStats:
         """Document count, date range, sources and size on disk."""
-        return self._engine.stats()
+        return self._live.stats()
+
+
+def _paths(paths) -> list:
+    """``add``'s paths as a list: one str or path-like is one path, never its characters."""
+    if isinstance(paths, (str, os.PathLike)):
+        return [paths]
+    if isinstance(paths, Iterable) and not isinstance(paths, (bytes, bytearray)):
+        paths = list(paths)
+        if all(isinstance(path, (str, os.PathLike)) for path in paths):
+            return paths
+    raise TypeError("add() takes a path or a list of paths (str or PathLike)")
+
+
+def _check_search(text, limit, page, filters, sort) -> None:
+    """``TypeError`` or ``QueryError`` for arguments ``search`` cannot use."""
+    if not isinstance(text, str):
+        raise TypeError(f"search() takes the query as a str, not {type(text).__name__}")
+    for name, value in (("limit", limit), ("page", page)):
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise TypeError(f"search({name}=...) must be an int, not {type(value).__name__}")
+    if limit < 1 or page < 1:
+        raise QueryError("limit and page must be at least 1")
+    if filters is not None and not isinstance(filters, Filters):
+        raise TypeError(f"search(filters=...) takes Filters(source=..., since=...) or None, "
+                        f"not {type(filters).__name__}")
+    if sort not in ("relevance", "date"):
+        raise QueryError(f"unknown sort {sort!r}: use relevance or date")
 
 
 def _parse(text: str, filters: Filters | None):

@@ -70,7 +70,8 @@ class Document:
 
 @dataclass(frozen=True)
 class IndexStats:
-    """What an index holds."""
+    """What an index holds; ``files`` counts the indexed files that exist, ``files_gone``
+    those no longer on disk (the next ``add`` drops their documents)."""
 
     path: str
     documents: int
@@ -81,6 +82,7 @@ class IndexStats:
     sources: dict[str, int] = field(default_factory=dict)
     size_bytes: int = 0
     analysis: str = ""
+    files_gone: int = 0
 
 
 @dataclass

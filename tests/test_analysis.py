@@ -49,7 +49,7 @@ def test_han_characters_are_positioned_at_their_offsets():
 
 
 def test_analysis_id_names_the_tokenizer_segmenter_and_dictionary():
-    assert analysis_id() == "v3/jieba-0.42.1/dict-5071852"
+    assert analysis_id() == "v4/jieba-0.42.1/dict-5071852"
 
 
 def article_texts(folder):

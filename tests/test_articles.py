@@ -323,3 +323,23 @@ def test_yaml_alias_bomb_in_categories_is_cheap():
     text = f"---\ntitle: t\na: &a [x, x]\n{bomb}categories: *h\ntags: *b\n---\nbody"
     article = parse_article(text, "a.md")
     assert (article.categories, article.tags) == ((), ("x",) * 18)
+
+
+def test_a_front_matter_date_that_is_no_date_is_reported(tmp_path):
+    path = tmp_path / "a.md"
+    path.write_text(POST.format(title="标题", date="2022-02-30", body="正文"), encoding="utf-8")
+    with pytest.raises(ArticleError) as error:
+        read_article(path)
+    assert (error.value.path, error.value.reason) == (
+        str(path), "invalid date '2022-02-30' (write it as YYYY-MM-DD, optionally with HH:MM:SS and an offset "
+                   "like +08:00)")
+
+
+def test_a_jsonl_record_with_a_bad_date_is_reported_with_its_line(tmp_path):
+    path = tmp_path / "export.jsonl"
+    path.write_text('{"id": 1, "text": "一", "date": "2022-01-21"}\n{"id": 2, "text": "二", "date": "2022-02-30"}\n'
+                    '{"id": 3, "text": "三", "date": 1642723200}\n', encoding="utf-8")
+    first, second, third = read_jsonl(path)
+    assert first.date == datetime(2022, 1, 21, tzinfo=timezone.utc)
+    assert [(e.path, e.reason.split(" (")[0]) for e in (second, third)] == [
+        (f"{path}:2", "invalid date '2022-02-30'"), (f"{path}:3", "invalid date 1642723200")]

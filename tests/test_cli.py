@@ -1,6 +1,11 @@
 """Every CLI command's output, error text and exit code, on the bundled example articles."""
 
+import errno
 import json
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -194,3 +199,124 @@ def test_a_fresh_query_process_loads_neither_unused_modules_nor_a_segmenter(inde
     assert "人造太阳" in done.stdout
     # ... and the stand-ins give way to the real modules afterwards
     assert done.stderr == "0 [] urllib.request True\n"
+
+
+def test_a_folder_of_other_files_is_refused_and_kept(tmp_path):
+    folder = tmp_path / "s5"
+    folder.mkdir()
+    (folder / "MAIN_notes.txt").write_text("mine")
+    (folder / "_MAIN_x.txt").write_text("mine too")
+    result = run("index", str(SUN), "--index-dir", str(folder))
+    assert (result.exit_code, result.stderr) == (2, f"Error: {folder} is not empty and holds no index (it has "
+                                                    "MAIN_notes.txt, _MAIN_x.txt); give an empty or new folder "
+                                                    "for the index\n")
+    assert sorted(p.name for p in folder.iterdir()) == ["MAIN_notes.txt", "_MAIN_x.txt"]
+
+
+def test_commits_and_rebuilds_delete_only_the_index_files(indexed):
+    for name in ("MAIN_notes.txt", "_MAIN_x.txt", "MAIN_abc.seg"):
+        (indexed / name).write_text("mine")
+    for args in (["index", str(SUN)], ["index", "--rebuild", str(SUN)]):
+        assert run(*args).exit_code == 0
+        assert all((indexed / name).exists() for name in ("MAIN_notes.txt", "_MAIN_x.txt", "MAIN_abc.seg"))
+    assert len(list(indexed.glob("MAIN_*.seg"))) == 2  # the rebuilt segment and the user's MAIN_abc.seg
+
+
+def _read_only(folder, monkeypatch):
+    """Make creating files in ``folder`` fail as in a read-only directory. Simulated: the tests
+    run as root in CI, where chmod does not stop writes (``test_a_chmod_read_only_...`` checks
+    the real thing when not root)."""
+    real_open = os.open
+
+    def refusing(path, flags, *args, **kwargs):
+        if flags & os.O_CREAT and os.path.dirname(os.path.abspath(path)) == str(folder):
+            raise PermissionError(errno.EACCES, "Permission denied", path)
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refusing)
+
+
+def _not_writable_message(folder):
+    return (f"Error: the index directory {folder} is not writable (Permission denied); give a folder you "
+            "can write to, or fix its permissions\n")
+
+
+@pytest.mark.parametrize("existing", [False, True])
+def test_a_read_only_index_directory_is_reported(index_dir, monkeypatch, existing):
+    if existing:
+        assert run("index", str(SUN)).exit_code == 0
+    else:
+        index_dir.mkdir()
+    _read_only(index_dir, monkeypatch)
+    result = run("index", str(EXAMPLES))
+    assert (result.exit_code, result.stderr) == (2, _not_writable_message(index_dir))
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes to read-only directories")
+def test_a_chmod_read_only_index_directory_is_reported(index_dir):
+    index_dir.mkdir()
+    index_dir.chmod(0o555)
+    try:
+        result = run("index", str(EXAMPLES))
+    finally:
+        index_dir.chmod(0o755)
+    assert (result.exit_code, result.stderr) == (2, _not_writable_message(index_dir))
+
+
+def test_indexing_only_missing_paths_leaves_no_index_directory(index_dir, tmp_path):
+    result = run("index", str(tmp_path / "missing"))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0] == f"skipped {tmp_path / 'missing'}: not found"
+    assert not index_dir.exists()
+
+
+def test_an_unreadable_subfolder_is_reported_and_the_run_goes_on(index_dir, tmp_path, monkeypatch):
+    """Simulated (root lists any folder): listing ``locked`` fails as under chmod 000."""
+    posts = tmp_path / "posts"
+    (posts / "locked").mkdir(parents=True)
+    (posts / "locked" / "a.md").write_text("# 锁住的\n", encoding="utf-8")
+    shutil.copy(SUN, posts)
+    real_scandir = os.scandir
+
+    def refusing(path="."):
+        if os.fspath(path) == str(posts / "locked"):
+            raise PermissionError(errno.EACCES, "Permission denied", os.fspath(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", refusing)
+    result = run("index", str(posts))
+    assert result.exit_code == 0
+    assert result.stderr.splitlines() == [f"skipped {posts / 'locked'}: permission denied",
+                                          f"indexed {index_dir}: 1 added, 0 updated, 0 unchanged, 0 removed, 1 skipped"]
+
+
+def test_an_xhtml_page_prints_only_the_summary(index_dir, tmp_path):
+    page = tmp_path / "page.html"
+    page.write_text('<?xml version="1.0" encoding="UTF-8"?>\n<div><p>人工智能</p></div>\n', encoding="utf-8")
+    result = subprocess.run([sys.executable, "-c", "from search.cli import main; main()", "index", str(page)],
+                            capture_output=True, text=True)  # a process of its own: pytest captures warnings
+    assert result.stderr == f"indexed {index_dir}: 1 added, 0 updated, 0 unchanged, 0 removed, 0 skipped\n"
+
+
+def test_dates_show_in_the_posts_own_time_zone(index_dir, tmp_path):
+    (tmp_path / "a.md").write_text("---\ntitle: 新年\ndate: 2022-01-01 00:30:00 +08:00\n---\n新年快乐\n",
+                                   encoding="utf-8")
+    assert run("index", str(tmp_path / "a.md")).exit_code == 0
+    result = run("query", "新年快乐", "--since", "2022", "--color", "never")
+    assert result.stdout.splitlines()[1] == f"   2022-01-01 · {tmp_path / 'a.md'}"
+    assert hit_lines("新年快乐")[0]["date"] == "2022-01-01T00:30:00+08:00"
+    assert "date: 2022-01-01T00:30:00+08:00\n" in run("show", str(tmp_path / "a.md")).stdout
+
+
+def test_paths_with_control_characters_print_escaped_on_one_line(index_dir, tmp_path):
+    posts = tmp_path / "posts"
+    posts.mkdir()
+    good, empty = posts / "新\n年.md", posts / "空\t.md"
+    good.write_text("---\ntitle: 新年\n---\n新年快乐\n", encoding="utf-8")
+    empty.write_text("", encoding="utf-8")
+    result = run("index", str(posts))
+    assert result.stderr.splitlines()[0] == f"skipped {posts}/空\\t.md: empty file"
+    hit = run("query", "新年快乐", "--color", "never").stdout.splitlines()
+    assert hit[1] == f"   {posts}/新\\n年.md"
+    shown = run("show", str(good)).stdout.splitlines()
+    assert shown[1:3] == [f"id: {posts}/新\\n年.md", f"path: {posts}/新\\n年.md"]

@@ -85,15 +85,27 @@ def test_front_matter_that_is_not_a_mapping_falls_back_to_the_line_reader():
         ("Invalid Date", None),
         ("", None),
         ("   ", None),
+        ("invalid date", None),
         (None, None),
-        (12345, None),
-        ("2022-13-45", None),
-        ("yesterday", None),
     ],
 )
 def test_parse_date(value, expected):
     assert parse_date(value) == expected
 
 
+@pytest.mark.parametrize("value", [12345, "2022-13-45", "2022-02-30", "yesterday", ["2022-01-01"]])
+def test_a_value_that_is_not_a_date_is_an_error_not_undated(value):
+    with pytest.raises(ValueError, match=r"invalid date .* \(write it as YYYY-MM-DD"):
+        parse_date(value)
+
+
 def test_parsed_dates_are_utc_aware():
     assert parse_date("2021-04-15 08:08:54").tzinfo is UTC
+
+
+@pytest.mark.parametrize("value", ["2022-01-01 00:30:00 +08:00", "2022-01-01T00:30:00+08:00",
+                                   "Sat, 01 Jan 2022 00:30:00 +0800",
+                                   datetime(2022, 1, 1, 0, 30, tzinfo=timezone(timedelta(hours=8)))])
+def test_parsed_dates_keep_the_offset_they_were_written_with(value):
+    parsed = parse_date(value)
+    assert (parsed.date(), parsed.hour, parsed.utcoffset()) == (date(2022, 1, 1), 0, timedelta(hours=8))

@@ -17,6 +17,11 @@ from search.query import And, Leaf, Not, Or, QuerySyntaxError, parse, positive_l
     ("(华为 OR 小米) 手机", And((Or((Leaf("华为"), Leaf("小米"))), Leaf("手机")))),
     ("12:30 会议", And((Leaf("12:30"), Leaf("会议")))),
     ("a\x00b", And((Leaf("a"), Leaf("b")))),
+    ("title:(华为 OR 小米)", Or((Leaf("华为", field="title"), Leaf("小米", field="title")))),
+    ('title:(华为 -"小 米" 芯片*) 手机', And((And((Leaf("华为", field="title"),
+                                                Not(Leaf("小 米", field="title", phrase=True)),
+                                                Leaf("芯片", field="title", prefix=True))), Leaf("手机")))),
+    ("title:(source:虎嗅 华为)", And((Leaf("虎嗅", field="source"), Leaf("华为", field="title")))),
 ])
 def test_parse(text, tree):
     assert parse(text) == tree
@@ -36,6 +41,11 @@ def test_positive_leaves_skip_excluded_words():
     ("*", "'*' at column 1 needs at least one character before it"),
     ("foo:bar", "unknown field 'foo' at column 1 (fields: title, author, source, category)"),
     ("title:", "nothing after 'title:' at column 1"),
+    ("title:()", "nothing in the group after 'title:' at column 1"),
+    ("a title:''", "'title:' at column 3 has no word to look for (\"''\"): write one after it, e.g. title:华为"),
+    ('author:""', "'author:' at column 1 has no word to look for (''): write one after it, e.g. author:华为"),
+    ("source:(华为 ...)", "'source:' at column 1 has no word to look for ('...'): write one after it, "
+                          "e.g. source:华为"),
     ("-特朗普", "the query only excludes words: add a word to search for"),
     ("   ", "empty query: give at least one word"),
     ("字" * 1001, "query too long (1001 characters; the limit is 1000)"),

@@ -119,7 +119,7 @@ KILL_POINTS = {
             return real(self, old, new, safe)
         FileStorage.rename_file = rename""",
     # The new TOC is in place; the old generation's files are not cleaned up yet.
-    "toc-renamed": "whoosh.index.clean_files = lambda *args: die()",
+    "toc-renamed": "import search.engine.files\nsearch.engine.files.clean_files = lambda *args: die()",
 }
 
 

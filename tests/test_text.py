@@ -1,5 +1,7 @@
 """HTML and Markdown to plain text."""
 
+import warnings
+
 import pytest
 
 import search.documents.text
@@ -20,9 +22,44 @@ def test_br_and_table_cells():
     assert html_to_text(html) == "a\nb\n\nc\nx y\nz"
 
 
-def test_whitespace_between_tags_is_a_space_and_line_breaks_inside_text_are_kept():
+def test_whitespace_between_tags_is_a_space_and_line_breaks_inside_text_are_soft():
     html = "<div>\n  <span>a</span>\n  <span>b</span>\n</div>\n\n\n<p>one：\n2、two</p>"
-    assert html_to_text(html) == "a b\none：\n2、two"
+    assert html_to_text(html) == "a b\none： 2、two"
+
+
+@pytest.mark.parametrize("html, text", [
+    ("<p>人工智\n能的发展</p>", "人工智能的发展"),
+    ("<p>人工<b>智</b>\n  <i>能</i></p>", "人工智能"),  # a break between inline elements, indented
+    ("<p>目标：\n完成，\n  AI 和\nGPU\n很快</p>", "目标：完成， AI 和 GPU 很快"),  # wide-wide only
+    ("<p>한국\n어 ｶﾀ\nｶﾅ</p>", "한국 어 ｶﾀｶﾅ"),  # Hangul keeps its space; halfwidth katakana joins
+    ("<p>人工智<br>能</p><p>人工\n</p><p>智能</p>", "人工智\n能\n人工\n智能"),  # hard breaks stay
+    ("<pre>人工智\n能</pre>", "人工智\n能"),
+    ("人工智\n能 &amp; 网页", "人工智能 & 网页"),  # a page without tags
+])
+def test_html_joins_lines_as_a_browser_shows_them(html, text):
+    assert html_to_text(html) == text
+
+
+@pytest.mark.parametrize("markdown, text", [
+    ("人工智\n能的发展", "人工智能的发展"),
+    ("> 人工智\n> 能\n工作\n\n- 第一\n  条\n- 第二\n> 引用", "人工智能工作\n\n第一条\n第二\n引用"),
+    ("# 标题\n人工\n智能 is\nAI", "标题\n人工智能 is AI"),
+    ("人工智  \n能\n\n人工\n\n智能", "人工智\n能\n\n人工\n\n智能"),  # hard break, paragraphs
+    ("```\n人工智\n能\n```\n人工\n智能", "人工智\n能\n人工智能"),
+])
+def test_markdown_joins_the_wrapped_lines_of_a_paragraph(markdown, text):
+    assert markdown_to_text(markdown) == text
+
+
+def test_a_word_wrapped_in_the_source_is_found(tmp_path):
+    from search import Index
+
+    (tmp_path / "posts").mkdir()
+    (tmp_path / "posts" / "a.md").write_text("---\ntitle: 一\n---\n关于人工智\n能的文章\n", encoding="utf-8")
+    (tmp_path / "posts" / "b.html").write_text("<p>关于人工\n智能的网页</p>", encoding="utf-8")
+    with Index(tmp_path / "ix") as idx:
+        idx.add(tmp_path / "posts")
+        assert {hit.path for hit in idx.search('"人工智能"')} == {str(tmp_path / "posts" / n) for n in ("a.md", "b.html")}
 
 
 def test_pre_keeps_its_line_breaks():
@@ -92,3 +129,15 @@ def test_markdown_markup_is_removed():
 def test_body_to_text_chooses_html_only_when_there_are_tags():
     assert body_to_text("**bold** <https://example.com>") == "bold <https://example.com>"
     assert body_to_text("**bold** <b>tag</b>") == "**bold** tag"
+
+
+XHTML = ('<?xml version="1.0" encoding="UTF-8"?>\n<!-- exported -->\n<div><p>人工智能 &amp; XML<br/>'
+         'second</p></div>')
+
+
+@pytest.mark.parametrize("markup, text", [(XHTML, "人工智能 & XML\nsecond"),
+                                          ("http://example.com/a.html", "http://example.com/a.html")])
+def test_xhtml_and_tagless_pages_parse_without_warnings(markup, text):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert html_to_text(markup) == text

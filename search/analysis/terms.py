@@ -17,7 +17,9 @@ from itertools import starmap
 from typing import Iterator, NamedTuple
 
 # Bump when tokenisation changes: indexes record it and refuse a mismatch.
-ANALYSIS_VERSION = 3  # 2: word fields index positions without character offsets; 3: classes in subpackages
+# 2: word fields index positions without character offsets; 3: classes in subpackages; 4: dates kept in
+# the article's own offset (the date column holds local wall-clock seconds, meta the offset)
+ANALYSIS_VERSION = 4
 GRAMS_REMEMBERED = 100_000  # long words whose sub-words a segmenter keeps (about 35 MB)
 
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"

@@ -14,7 +14,7 @@ import stat
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from ..errors import ArticleError
 from .frontmatter import parse_date, parse_front_matter, split_front_matter
@@ -37,7 +37,7 @@ class Article:
     path: str  # the source file path
     title: str
     body: str  # clean text
-    date: datetime | None  # UTC-aware
+    date: datetime | None  # aware, in the offset it was written with (UTC when it had none)
     categories: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     author: str = ""
@@ -45,13 +45,15 @@ class Article:
     url: str = ""
 
 
-def find_files(paths: Iterable[str | Path], exclude: Iterable[Path] = ()) -> Iterator[Path]:
+def find_files(paths: Iterable[str | Path], exclude: Iterable[Path] = (),
+               onerror: Callable[[str, str], None] | None = None) -> Iterator[Path]:
     """Yield the article and ``.jsonl`` files under ``paths`` as absolute (not symlink-resolved) paths.
 
     A path that is not a directory is yielded as given, whatever its suffix (a missing one too: reading
     it then raises "not found"). Directories are walked in sorted order, following symlinks but never a
     directory twice (not even from two of the ``paths``: ``blog`` and a link to it index once), skipping
     hidden files and folders and the ``exclude`` directories (e.g. the index). No path is yielded twice.
+    A directory that cannot be listed is passed to ``onerror(path, reason)`` and the walk goes on.
     """
     excluded = {os.path.realpath(p) for p in exclude}
     visited: set[str] = set()  # directories walked, resolved
@@ -60,15 +62,16 @@ def find_files(paths: Iterable[str | Path], exclude: Iterable[Path] = ()) -> Ite
     named: set[str] = set()
     for path in paths:
         if path not in files:
-            walked = _walk(path, excluded, visited)
+            walked = _walk(path, excluded, visited, onerror)
             yield from (file for file in walked if str(file) not in files) if files else walked
         elif path not in named:
             named.add(path)
             yield Path(path)
 
 
-def _walk(root: str, excluded: set[str], visited: set[str]) -> Iterator[Path]:
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+def _walk(root: str, excluded: set[str], visited: set[str], onerror) -> Iterator[Path]:
+    report = onerror and (lambda error: onerror(error.filename, os_reason(error)))
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True, onerror=report):
         real = os.path.realpath(dirpath)
         if real in visited or real in excluded:
             dirnames.clear()
@@ -203,14 +206,20 @@ def _first_line(body: str) -> str:
     return line if len(line) <= _MAX_FALLBACK_TITLE else line[:_MAX_FALLBACK_TITLE].rstrip() + "…"
 
 
-def _article(meta: dict, key: str, path: str, title: str, body: str) -> Article:
+def _article(meta: dict, key: str, path: str, title: str, body: str, where: str | None = None) -> Article:
+    """The ``Article`` of parsed metadata; an invalid date is an ``ArticleError`` at ``where``
+    (the file, or a JSON Lines file's line), never a silently undated article."""
+    try:
+        when = parse_date(meta.get("date"))
+    except ValueError as error:
+        raise ArticleError(where or path, str(error)) from None
     categories = _strings(meta.get("categories"))
     return Article(
         id=key,
         path=path,
         title=title,
         body=body,
-        date=parse_date(meta.get("date")),
+        date=when,
         categories=categories,
         tags=_strings(meta.get("tags")),
         author=_text(meta.get("author")),
@@ -283,4 +292,4 @@ def _jsonl_article(record, where: str, path: str) -> Article:
         raise ArticleError(where, '"text" is missing or not a string')
     body = body_to_text(text)
     title = _text(record.get("title")) or _first_heading(text) or _first_line(body)
-    return _article(record, str(record_id), path, title, body)
+    return _article(record, str(record_id), path, title, body, where)

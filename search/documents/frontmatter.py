@@ -3,7 +3,8 @@
 Front matter is parsed with PyYAML's safe loader only (libyaml's ``CSafeLoader`` when available: 9x faster
 than ``yaml.safe_load`` and just as safe, tags such as ``!!python/object`` are refused, never executed). When
 that fails, or yields something other than a mapping, a line reader recovers the usual Hexo keys:
-``key: value`` lines, quoted values (even with unescaped inner quotes or spanning lines) and ``- item`` lists. ``parse_date`` turns the many date spellings into timezone-aware UTC datetimes or ``None``.
+``key: value`` lines, quoted values (even with unescaped inner quotes or spanning lines) and ``- item`` lists.
+``parse_date`` turns the many date spellings into aware datetimes in the offset they were written with.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ _CLOSE = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.MULTILINE)
 _KEY_LINE = re.compile(r"^([A-Za-z_][\w.-]*)[ \t]*:(?:[ \t]+(.*?))?[ \t]*$")
 _LIST_ITEM = re.compile(r"^[ \t]*-(?:[ \t]+(.*?))?[ \t]*$")
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_NO_DATE = {"", "invalid date"}  # Hexo writes "Invalid Date" for a post without one
 _EXTRA_DATE_FORMATS = ("%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d", "%Y年%m月%d日 %H:%M", "%Y年%m月%d日")
 
 
@@ -113,19 +115,24 @@ def _unquote(value: str) -> str:
 
 
 def parse_date(value) -> datetime | None:
-    """Turn a front-matter date into an aware UTC datetime; anything unreadable gives None.
+    """Turn a front-matter date into an aware datetime in the offset it was written with
+    (``+08:00`` stays ``+08:00``; no offset means UTC). None for no date (missing, blank, or
+    Hexo's ``Invalid Date``); ``ValueError`` for any other value that is not a date (``2022-02-30``).
 
-    Accepts datetime/date objects (naive times are taken as UTC), RFC 822 strings
-    (``Fri, 21 Jan 2022 13:48:00 GMT``) and ISO-like strings (``2021-04-15 08:08:54``, ``2022-01-21``).
+    Accepts datetime/date objects, RFC 822 strings (``Fri, 21 Jan 2022 13:48:00 GMT``) and
+    ISO-like strings (``2021-04-15 08:08:54``, ``2022-01-21``, ``2022-01-01 00:30:00 +08:00``).
     """
     if isinstance(value, datetime):
-        return _to_utc(value)
+        return _fixed_offset(value)
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
-    if not isinstance(value, str) or not value.strip():
+    if value is None or (isinstance(value, str) and value.strip().lower() in _NO_DATE):
         return None
-    parsed = _parse_date_text(value.strip())
-    return _to_utc(parsed) if parsed else None
+    parsed = _parse_date_text(value.strip()) if isinstance(value, str) else None
+    if parsed is None:
+        raise ValueError(f"invalid date {value!r} (write it as YYYY-MM-DD, optionally with HH:MM:SS "
+                         "and an offset like +08:00)")
+    return _fixed_offset(parsed)
 
 
 def _parse_date_text(text: str) -> datetime | None:
@@ -142,10 +149,8 @@ def _parse_date_text(text: str) -> datetime | None:
     return None
 
 
-def _to_utc(value: datetime) -> datetime | None:
-    if value.tzinfo is None or value.utcoffset() is None:
-        return value.replace(tzinfo=timezone.utc)
-    try:
-        return value.astimezone(timezone.utc)
-    except OverflowError:
-        return None
+def _fixed_offset(value: datetime) -> datetime:
+    """The same wall-clock time with a fixed offset: naive times are UTC, a named zone becomes its
+    offset at that time (UTC is ``timezone.utc``)."""
+    offset = value.utcoffset()
+    return value.replace(tzinfo=timezone(offset) if offset is not None else timezone.utc)

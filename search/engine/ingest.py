@@ -16,6 +16,7 @@ from typing import Iterable
 from ..documents import Article, find_files, os_reason, read_article, read_jsonl
 from ..errors import ArticleError
 from ..results import IndexReport
+from .files import is_gone
 from .schema import build_schema, document
 from .writer import SegmentWorkers
 
@@ -39,10 +40,12 @@ def stamp(path: Path) -> bytes:
 
 def plan(paths: Iterable[str | Path], indexed: dict[str, bytes], exclude: Iterable[Path],
          report: IndexReport) -> Plan:
-    """Walk ``paths`` and compare each file with the ``indexed`` path → stamp map."""
+    """Walk ``paths`` and compare each file with the ``indexed`` path → stamp map. Indexed
+    paths that are gone are stale: those under ``paths``, and any whose file no longer
+    exists wherever it was (a moved or deleted folder)."""
     roots = [os.path.abspath(p) for p in paths]
     changed, seen = [], set()
-    for path in find_files(roots, exclude=exclude):
+    for path in find_files(roots, exclude=exclude, onerror=lambda *skip: report.skipped.append(skip)):
         key = str(path)
         seen.add(key)
         try:
@@ -54,7 +57,7 @@ def plan(paths: Iterable[str | Path], indexed: dict[str, bytes], exclude: Iterab
             changed.append((path, current))
     changed_keys = {str(p) for p, _ in changed}
     unchanged = [p for p in seen if p in indexed and p not in changed_keys]
-    stale = [p for p in indexed if p not in seen and _under(p, roots)]
+    stale = [p for p in indexed if p not in seen and (_under(p, roots) or is_gone(p))]
     return Plan(changed, stale, unchanged)
 
 

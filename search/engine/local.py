@@ -7,17 +7,20 @@ errors that mean a damaged or incompatible index become ``IndexMismatchError``s 
 
 from __future__ import annotations
 
+import errno
 import os
 from collections import Counter
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from functools import partial
+from operator import itemgetter
 from pathlib import Path
 
 from ..analysis import analysis_id
 from ..errors import IndexBusyError, IndexMismatchError, IndexMissingError, SearchError
 from ..query.ranking import BM25_B
 from ..results import Document, IndexReport, IndexStats
+from .files import create_index, foreign_files, has_index, is_gone
 from .ranker import Ranked, rank
 from .schema import build_schema
 
@@ -54,8 +57,12 @@ class LocalEngine:
 
         self.close()
         report = IndexReport()
-        ix = self._open_for_writing(rebuild)
-        writer = self._writer(ix)
+        if not any(os.path.lexists(path) for path in paths) and not has_index(self.path):
+            report.skipped += [(os.path.abspath(path), "not found") for path in paths]
+            return report  # nothing to index: no empty index left behind
+        with _writable(self.path):
+            ix = self._open_for_writing(rebuild)
+            writer = self._writer(ix)
         try:
             with self.reading():
                 docs_by_path = {} if rebuild else _docs_by_path(writer.reader())
@@ -76,7 +83,6 @@ class LocalEngine:
         return report
 
     def _open_for_writing(self, rebuild: bool):
-        from whoosh import index as whoosh_index
         from whoosh.filedb.filestore import FileStorage
         from whoosh.util.filelock import try_for
 
@@ -88,19 +94,18 @@ class LocalEngine:
         try:
             return self._open()
         except IndexMissingError:
-            pass
+            _refuse_foreign_folder(self.path)
         except IndexMismatchError:  # incompatible, or so damaged that even the TOC is unreadable
             if not rebuild:
                 raise
         # Creating deletes every TOC: never do it under a live writer, so hold the write lock.
-        with self.reading():
-            lock = FileStorage(str(self.path)).lock("MAIN_WRITELOCK")
-            if not try_for(lock.acquire, timeout=LOCK_TIMEOUT):
-                raise _busy(self.path)
-            try:
-                return whoosh_index.create_in(str(self.path), build_schema())
-            finally:
-                lock.release()
+        lock = FileStorage(str(self.path)).lock("MAIN_WRITELOCK")
+        if not try_for(lock.acquire, timeout=LOCK_TIMEOUT):
+            raise _busy(self.path)
+        try:
+            return create_index(self.path, build_schema())
+        finally:
+            lock.release()
 
     def _writer(self, ix):
         from whoosh.index import LockError
@@ -211,16 +216,38 @@ class LocalEngine:
                 dates, sources, files = (segment.column_reader(f) for f in ("date", "source", "path"))
                 for n in segment.all_doc_ids():
                     documents += 1
-                    dated.append(dates[n])
+                    if dates[n]:
+                        dated.append((dates[n], segment, n))
                     counts[_text(sources[n]) or ""] += 1
                     paths.add(files[n])
-            dated = [date for date in dated if date]
             counts.pop("", None)
-        return IndexStats(path=str(self.path), documents=documents, files=len(paths),
-                          undated=documents - len(dated), oldest=_date(min(dated, default=0)),
-                          newest=_date(max(dated, default=0)),
+            oldest, newest = (_stored_date(pick(dated, key=itemgetter(0), default=None)) for pick in (min, max))
+        gone = sum(1 for path in paths if is_gone(_text(path)))
+        return IndexStats(path=str(self.path), documents=documents, files=len(paths) - gone, files_gone=gone,
+                          undated=documents - len(dated), oldest=oldest, newest=newest,
                           sources=dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))),
                           size_bytes=_disk_size(self.path), analysis=analysis_id())
+
+
+def _refuse_foreign_folder(path: Path) -> None:
+    """Never make an index in a folder of other files: the engine would one day delete them."""
+    foreign = foreign_files(path)
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+        raise SearchError(f"{path} is not empty and holds no index (it has {shown}); "
+                          "give an empty or new folder for the index")
+
+
+@contextmanager
+def _writable(path: Path):
+    """A directory the engine may not write to is the user's to fix, not a bug: say so."""
+    try:
+        yield
+    except OSError as error:
+        if error.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+            raise
+        raise SearchError(f"the index directory {path} is not writable ({error.strerror or error}); "
+                          "give a folder you can write to, or fix its permissions") from None
 
 
 def _busy(path: Path) -> IndexBusyError:
@@ -266,7 +293,7 @@ def _document(stored: dict) -> Document:
     """One document's stored fields as a ``Document``."""
     meta = stored.get("meta", {})
     return Document(id=stored["id"], path=stored["path"], title=stored["title"], body=stored["body"],
-                    date=_date(stored.get("date")), source=meta.get("source", ""),
+                    date=_date(stored.get("date"), meta.get("utc_offset", 0)), source=meta.get("source", ""),
                     categories=tuple(meta.get("categories", ())), tags=tuple(meta.get("tags", ())),
                     author=meta.get("author", ""), url=meta.get("url", ""))
 
@@ -275,8 +302,22 @@ def _text(value) -> str:
     return value.decode("utf-8") if isinstance(value, bytes) else value
 
 
-def _date(timestamp) -> datetime | None:
-    return datetime.fromtimestamp(timestamp, timezone.utc) if timestamp else None
+def _date(local_seconds, utc_offset: int = 0) -> datetime | None:
+    """A stored date (the article's wall-clock time as seconds since the epoch, and its offset
+    from UTC in seconds) as an aware datetime in that offset; None for undated articles."""
+    if not local_seconds:
+        return None
+    wall_clock = datetime.fromtimestamp(local_seconds, timezone.utc)
+    return wall_clock.replace(tzinfo=timezone(timedelta(seconds=utc_offset)))
+
+
+def _stored_date(found) -> datetime | None:
+    """The date of a ``(date, segment, docnum)`` found by ``stats``, with its offset."""
+    if found is None:
+        return None
+    _, segment, docnum = found
+    stored = segment.stored_fields(docnum)
+    return _date(stored["date"], stored.get("meta", {}).get("utc_offset", 0))
 
 
 @contextmanager

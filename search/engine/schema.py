@@ -9,6 +9,7 @@ are part of the on-disk format: keep their import paths stable (moving them need
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime, timezone
 from functools import lru_cache
 from pickle import dumps
 from typing import TYPE_CHECKING
@@ -127,13 +128,20 @@ def _single_position(pos: int) -> bytes:
     return _ONE + dumps([pos], 2)
 
 
+def local_seconds(date: datetime | None) -> int:
+    """What the ``date`` column holds: the article's own wall-clock time (in the offset its date
+    was written with) as seconds since the epoch, so that periods and the date sort follow the
+    article's local date; 0 when undated. ``meta["utc_offset"]`` keeps the offset."""
+    return int(date.replace(tzinfo=timezone.utc).timestamp()) if date else 0
+
+
 def document(schema, article: Article, stamp: bytes) -> dict:
     """The keyword arguments of ``writer.add_document`` for one article, fully analysed."""
     doc = {
         "id": article.id,
         "path": article.path,
         "stamp": stamp,
-        "date": int(article.date.timestamp()) if article.date else 0,
+        "date": local_seconds(article.date),
         "source": filter_term(article.source) or None,
         "_stored_source": article.source.strip(),
         "author": filter_term(article.author) or None,
@@ -144,6 +152,7 @@ def document(schema, article: Article, stamp: bytes) -> dict:
             "categories": list(article.categories),
             "tags": list(article.tags),
             "url": article.url,
+            "utc_offset": int(article.date.utcoffset().total_seconds()) if article.date else 0,
         },
     }
     for field in TEXT_FIELDS:

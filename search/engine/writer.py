@@ -22,6 +22,7 @@ import sys
 from whoosh.writing import SegmentWriter
 
 from ..errors import SearchError
+from .files import clean_files
 from .postings import SPILL_POSTINGS, TermPool, write_postings
 
 _PR_SET_PDEATHSIG = 1
@@ -81,6 +82,13 @@ class FastSegmentWriter(SegmentWriter):
         own = self.new_segment()
         self._commit_toc(final + ([own] if own else []))
         self._finish()
+
+    def _commit_toc(self, segments):
+        """Whoosh's, deleting only files this engine wrote (see ``files.clean_files``)."""
+        from whoosh.index import TOC
+
+        TOC(self.schema, segments, self.generation).write(self.storage, self.indexname)
+        clean_files(self.storage, self.generation, segments)
 
 
 class _CachedLengths:

@@ -1,14 +1,15 @@
 """The query language: user text → a syntax tree of ``Leaf``/``Not``/``And``/``Or`` nodes.
 
 Syntax: words (articles with all of them rank first), ``OR``, ``NOT word`` / ``-word``,
-``"exact phrase"``, ``(groups)``, ``field:word`` for title/author/source/category, ``prefix*``.
+``"exact phrase"``, ``(groups)``, ``field:word``, ``field:"phrase"`` and ``field:(group)`` (the
+field applies to each word of the group) for title/author/source/category, ``prefix*``.
 Errors name the column where the query went wrong. Nothing here knows an engine.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 MAX_QUERY_CHARS = 1000
 MAX_TERMS = 64
@@ -19,6 +20,7 @@ FIELDS = ("title", *FILTER_FIELDS)  # what ``field:`` may name
 _LEXER = re.compile(r'\s+|(?P<quote>")|(?P<open>\()|(?P<close>\))|(?P<word>[^\s"()]+)')
 _FIELD_RE = re.compile(r"([A-Za-z_]+):(.*)", re.S)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_WORD_CHAR = re.compile(r"\w")
 
 
 @dataclass(frozen=True)
@@ -154,21 +156,44 @@ class _Parser:
                 raise QuerySyntaxError(
                     f"unknown field '{match.group(1)}' at column {column + 1} (fields: {', '.join(FIELDS)})")
             if not text:
-                nxt = self.peek()
-                if nxt is None or nxt[0] != "phrase":
-                    raise QuerySyntaxError(f"nothing after '{field}:' at column {column + 1}")
-                self.take()
-                return Leaf(nxt[2], field=field, phrase=True)
+                return self._fielded(field, column)
         if text.endswith("*"):
             stem = text.rstrip("*")
             if not stem:
                 raise QuerySyntaxError(f"'*' at column {column + 1} needs at least one character before it")
-            return Leaf(stem, field=field, prefix=True)
-        return Leaf(text, field=field)
+            return _with_field(Leaf(stem, prefix=True), field, column)
+        return _with_field(Leaf(text), field, column)
+
+    def _fielded(self, field, column):
+        """What follows ``field:`` with nothing after the colon: a phrase or a group."""
+        nxt = self.peek()
+        if nxt is None or nxt[0] not in ("phrase", "open"):
+            raise QuerySyntaxError(f"nothing after '{field}:' at column {column + 1}")
+        if nxt[0] == "phrase":
+            self.take()
+            return _with_field(Leaf(nxt[2], phrase=True), field, column)
+        group = self.primary()
+        if group is None:
+            raise QuerySyntaxError(f"nothing in the group after '{field}:' at column {column + 1}")
+        return _with_field(group, field, column)
 
     def _at_word(self, word):
         token = self.peek()
         return token is not None and token[0] == "word" and token[2] == word
+
+
+def _with_field(node, field, column):
+    """``node`` with ``field`` on every leaf that names none; a field needs words to look for."""
+    if field is None:
+        return node
+    if isinstance(node, Not):
+        return Not(_with_field(node.child, field, column))
+    if not isinstance(node, Leaf):
+        return type(node)(tuple(_with_field(child, field, column) for child in node.children))
+    if not _WORD_CHAR.search(node.text):
+        raise QuerySyntaxError(f"'{field}:' at column {column + 1} has no word to look for ({node.text!r}): "
+                               f"write one after it, e.g. {field}:华为")
+    return node if node.field else replace(node, field=field)
 
 
 def _leaves(tree):

@@ -1,0 +1,71 @@
+"""Files on disk as the engine sees them: whether an indexed file is gone, and which files of
+an index directory are the engine's own (the only ones it may ever delete).
+
+Imports nothing heavy, so one-off commands (``stats``) can use it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+
+def is_gone(path: str) -> bool:
+    """Whether no file is at ``path`` any more (one that cannot be checked is not gone)."""
+    try:
+        os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return True
+    except OSError:
+        return False
+    return False
+
+
+INDEX_NAME = "MAIN"
+_TOC = re.compile(r"_MAIN_(\d+)\.toc")
+_SEGMENT = re.compile(r"(MAIN_[0-9a-z]{16})\.[A-Za-z0-9_.]+")  # Whoosh's segment ids: 16 of [0-9a-z]
+_OTHER_OWN = {"MAIN_WRITELOCK", "MAIN.tmp"}  # the write lock, the writers' temporary folder
+
+
+def is_index_file(name: str) -> bool:
+    """Whether a name in an index directory is one the engine writes."""
+    return name in _OTHER_OWN or bool(_TOC.fullmatch(name) or _SEGMENT.fullmatch(name))
+
+
+def has_index(folder: Path) -> bool:
+    """Whether ``folder`` holds an index's table of contents."""
+    return folder.is_dir() and any(_TOC.fullmatch(name) for name in os.listdir(folder))
+
+
+def foreign_files(folder: Path) -> list[str]:
+    """The names in ``folder`` the engine did not write (hidden ones aside), sorted."""
+    return sorted(name for name in os.listdir(folder) if not name.startswith(".") and not is_index_file(name))
+
+
+def create_index(folder: Path, schema):
+    """A new, empty index in ``folder``. Whoosh's ``create_in`` deletes every file named
+    ``_MAIN_*``; this removes only old tables of contents (their segments go at the next
+    commit, by ``clean_files``)."""
+    from whoosh.filedb.filestore import FileStorage
+    from whoosh.index import TOC, FileIndex
+
+    storage = FileStorage(str(folder))
+    for name in storage.list():
+        if _TOC.fullmatch(name):
+            storage.delete_file(name)
+    TOC(schema, [], 0).write(storage, INDEX_NAME)
+    return FileIndex(storage, schema, INDEX_NAME)
+
+
+def clean_files(storage, generation: int, segments) -> None:
+    """Delete the files of replaced commits: Whoosh's ``clean_files`` with exact names (its
+    pattern takes any ``MAIN_*.*``, a user's ``MAIN_notes.txt`` too)."""
+    kept = {segment.segment_id() for segment in segments}
+    for name in storage.list():
+        toc, segment = _TOC.fullmatch(name), _SEGMENT.fullmatch(name)
+        if (toc and int(toc[1]) != generation) or (segment and segment[1] not in kept):
+            try:
+                storage.delete_file(name)
+            except OSError:  # still open elsewhere: a later commit deletes it
+                pass
