@@ -11,6 +11,7 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
 from .analysis import alnum_spans, fold, han_runs, words
+from .query.ranking import STOP_WORDS
 from .query.syntax import TEXT_FIELDS, positive_leaves
 
 SENTENCE_ENDS = "。！？；!?;\n"
@@ -126,8 +127,8 @@ def _render(text: str, windows, spans) -> Snippet:
 
 class Marks:
     """What to highlight for one query: Latin/digit words where the index has them; Chinese
-    runs, their jieba words (an unspaced 俄罗斯乌克兰 marks 俄罗斯 and 乌克兰) and prefixes
-    verbatim (a run matches inside longer words too)."""
+    runs, their jieba words but particles (an unspaced 俄罗斯乌克兰 marks 俄罗斯 and 乌克兰)
+    and prefixes verbatim (a run matches inside longer words too)."""
 
     def __init__(self, tree):
         leaves = positive_leaves(tree) if tree is not None else []
@@ -139,7 +140,7 @@ class Marks:
             self.needles[field] = ([fold(leaf.text) for leaf in mine if leaf.prefix]
                                    + [run for leaf in mine for run in han_runs(leaf.text)]
                                    + [w.text for leaf in mine if not leaf.prefix
-                                      for w in words(leaf.text) if han_runs(w.text)])
+                                      for w in words(leaf.text) if han_runs(w.text) and w.text not in STOP_WORDS])
 
     def spans(self, field: str, text: str) -> list[tuple[int, int]]:
         """Character spans of the query's words in one stored field of one document."""

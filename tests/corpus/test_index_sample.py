@@ -82,3 +82,20 @@ def test_feedback_reorders_but_never_adds_articles(sample_index, monkeypatch):
     assert expanded.total == plain.total == len(plain.hits)
     assert {h.id for h in expanded.hits} == {h.id for h in plain.hits}
     assert titles(expanded) != titles(plain) and titles(expanded)[0] == ALIYUN
+
+
+def test_an_article_sharing_part_of_a_word_ranks_below_those_with_a_whole_word(sample_index):
+    idx, _ = sample_index
+    hits = idx.search("阿里云 美国", limit=20).hits
+    alibaba = next(i for i, hit in enumerate(hits) if hit.title == "100家巴西企业将入驻阿里巴巴国际站")
+    with_usa = [i for i, hit in enumerate(hits) if "美国" in idx.get(hit.id).body + hit.title]
+    assert len(with_usa) >= 4 and alibaba > max(with_usa)  # it shares only 阿里 of 阿里云
+
+
+@pytest.mark.parametrize("query", ["美国 数据 安全", "云 主机", "阿里云 美国", QUESTION, "开源 软件 -美国"])
+def test_shown_scores_never_rise_down_the_list(sample_index, query):
+    idx, _ = sample_index
+    for page in (1, 2):
+        first, second = idx.search(query, limit=5), idx.search(query, limit=5, page=2)
+        scores = [hit.score for hit in first.hits + second.hits]
+        assert scores == sorted(scores, reverse=True)
