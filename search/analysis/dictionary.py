@@ -1,14 +1,15 @@
 """jieba's segmentation from a compact on-disk dictionary, for fast query-time start-up.
 
-A query needs a few dozen dictionary lookups, yet jieba loads its whole 350,000-word dictionary
-first (0.75 s; rjieba 0.12 s). ``write_dictionary`` stores that dictionary (with the zero-frequency
-prefix entries of ``jieba.Tokenizer.gen_pfdict``) and the HMM tables of ``jieba.finalseg`` in one
-read-only SQLite file; ``CompactSegmenter`` opens it in well under a millisecond (importing sqlite3
-takes about 3 ms) and looks words up on demand through SQLite's B-tree index. Its ``cut`` replicates
-``jieba.Tokenizer().cut(text, HMM=True)`` of jieba 0.42.1 step by step (``get_DAG``, ``calc``,
-``__cut_DAG``, ``finalseg.cut`` and its Viterbi, with the same floating-point arithmetic and tie
-breaks), so it yields exactly jieba's tokens; the tests compare the two on every Han run of
-thousands of articles. ``Force_Split_Words`` and user dictionaries are not supported (unused here).
+A query needs a few dozen dictionary lookups, yet jieba (and rjieba) load the whole dictionary
+first, a large part of a one-off query (measured: benchmarks/README.md). ``write_dictionary``
+stores that dictionary (with the zero-frequency prefix entries of ``jieba.Tokenizer.gen_pfdict``)
+and the HMM tables of ``jieba.finalseg`` in one read-only SQLite file; ``CompactSegmenter`` opens
+it in less time than importing sqlite3 takes, and looks words up on demand through SQLite's
+B-tree index. Its ``cut`` replicates ``jieba.Tokenizer().cut(text, HMM=True)`` of jieba 0.42.1
+step by step (``get_DAG``, ``calc``, ``__cut_DAG``, ``finalseg.cut`` and its Viterbi, with the
+same floating-point arithmetic and tie breaks), so it yields exactly jieba's tokens; the tests
+compare the two on every Han run of thousands of articles. ``Force_Split_Words`` and user
+dictionaries are not supported (unused here).
 
 Only the standard library is imported at module level: jieba's files are needed by
 ``write_dictionary`` alone. A missing, damaged or foreign file raises ``DictionaryError``.
@@ -29,7 +30,8 @@ MEMO_TEXTS, MEMO_CHARS = 1024, 64  # segmentations remembered, of texts up to th
 CACHE_DIR_ENV = "SEARCH_CACHE_DIR"
 
 # jieba's constants and character classes (jieba/__init__.py, jieba/finalseg/__init__.py). The Han
-# classes are tested char by char: compiling them as regular expressions would cost 2 ms per process.
+# classes are tested char by char: compiling them as regular expressions would slow every process's
+# start (measured: benchmarks/README.md).
 MIN_FLOAT = -3.14e100
 _PREV_STATES = {"B": "ES", "M": "MB", "S": "SE", "E": "BM"}
 _DAG_EXTRA = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+#&._%-")

@@ -20,7 +20,9 @@ from typing import Iterator, NamedTuple
 # 2: word fields index positions without character offsets; 3: classes in subpackages; 4: dates kept in
 # the article's own offset (the date column holds local wall-clock seconds, meta the offset)
 ANALYSIS_VERSION = 4
-GRAMS_REMEMBERED = 100_000  # long words whose sub-words a segmenter keeps (about 35 MB)
+# Long words whose sub-words a segmenter keeps: this bounds the memory they take
+# (measured: benchmarks/README.md).
+GRAMS_REMEMBERED = 100_000
 
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
 _TOKEN_RE = re.compile(rf"([{_HAN}]+)|([^\W_{_HAN}]+)")
@@ -53,8 +55,9 @@ def _width_table() -> dict[int, str]:
 
 
 _WIDTH = _width_table()
-# Substituting only the wide characters is 2x faster than ``str.translate``, which looks up
-# every character of the text in the table (a tenth of a query's snippet time).
+# Substituting only the wide characters is faster than ``str.translate``, which looks up every
+# character of the text in the table, a noticeable part of a query's snippet time (measured:
+# benchmarks/README.md).
 _WIDE_RE = re.compile("[" + "".join(f"{chr(first)}-{chr(last)}" for first, last in _WIDE_RANGES) + "]")
 
 
@@ -75,9 +78,9 @@ def fold(text: str) -> str:
 class _Segmenter:
     """jieba's default-mode cut and dictionary lookup, via rjieba when it is present.
 
-    rjieba is a Rust port of the same algorithm and dictionary that starts 7x faster;
-    tests prove it yields exactly jieba's tokens. ``SEARCH_SEGMENTER=jieba`` forces the
-    reference implementation.
+    rjieba is a Rust port of the same algorithm and dictionary that starts much faster
+    (measured: benchmarks/README.md); tests prove it yields exactly jieba's tokens.
+    ``SEARCH_SEGMENTER=jieba`` forces the reference implementation.
     """
 
     def __init__(self, name: str):
@@ -127,8 +130,8 @@ def segmenter(name: str | None = None) -> _Segmenter:
 
 def query_segmenter():
     """The segmenter for query text: the cached compact dictionary, which a fresh process opens
-    in milliseconds (see ``search.analysis.dictionary``), unless ``$SEARCH_SEGMENTER`` names one or
-    there is no valid cache; then ``segmenter()``."""
+    far sooner than jieba's (see ``search.analysis.dictionary``), unless ``$SEARCH_SEGMENTER``
+    names one or there is no valid cache; then ``segmenter()``."""
     from .dictionary import cached_segmenter
 
     compact = None if os.environ.get("SEARCH_SEGMENTER") else cached_segmenter()
@@ -139,7 +142,8 @@ def query_segmenter():
 def analysis_id() -> str:
     """What an index's terms depend on (tokenizer version, jieba version, its dictionary);
     an index built under another id must be rebuilt. Read from jieba's files without
-    importing jieba or ``importlib.metadata`` (15 ms of a one-off query)."""
+    importing jieba or ``importlib.metadata`` (a noticeable part of a one-off query; measured:
+    benchmarks/README.md)."""
     from .dictionary import jieba_file
 
     version = _VERSION_RE.search(jieba_file("__init__.py").read_text(encoding="utf-8")).group(1)
@@ -167,8 +171,9 @@ def words(text: str, index: bool = False, seg: _Segmenter | None = None) -> Iter
 
 
 def word_tuples(text: str, index: bool = False, seg: _Segmenter | None = None) -> Iterator[tuple]:
-    """``words()`` as plain ``(text, pos, start, end)`` tuples, as indexing reads them (making a
-    ``Word`` of each took a tenth of ``schema.document``)."""
+    """``words()`` as plain ``(text, pos, start, end)`` tuples, as indexing reads them (a ``Word``
+    namedtuple per word costs a Python ``__new__`` each, which slowed ``schema.document``;
+    measured: benchmarks/README.md)."""
     seg = seg or (segmenter() if index else query_segmenter())
     folded = fold(text)
     pos = 0
@@ -217,8 +222,9 @@ def alnum_spans(folded: str, terms) -> list[tuple[int, int]]:
     return sorted(spans)
 
 
-# Compiled on first use (2-3 ms each): a one-off query needs neither (han_runs goes through
-# _TOKEN_RE), nor ``_alnum_re`` unless it has Latin words.
+# Compiled on first use (each is slow to compile; measured: benchmarks/README.md): a one-off
+# query needs neither (han_runs goes through _TOKEN_RE), nor ``_alnum_re`` unless it has Latin
+# words.
 @cache
 def _han_re() -> re.Pattern:
     return re.compile(rf"[{_HAN}]+")
@@ -239,7 +245,7 @@ def han_chars(text: str) -> Iterator[Word]:
 
 def han_char_offsets(text: str) -> dict[str, list[int]]:
     """Each Han character of ``text`` with the offsets where it occurs (``han_chars`` grouped,
-    without a ``Word`` per character: a tenth of the indexing time)."""
+    without a ``Word`` per character, which slowed indexing; measured: benchmarks/README.md)."""
     offsets: dict[str, list[int]] = {}
     for match in _han_re().finditer(fold(text)):
         for offset, char in enumerate(match.group(), match.start()):

@@ -35,7 +35,8 @@ def allowed(filters: Filters | None, searcher) -> Allowed | None:
 class Allowed(DocIdSet):
     """The documents filters allow, tested one at a time: the period and the source by their
     columns (a period or a large source covers most of the index: collecting its documents
-    first took 0.1 s at 68,145 articles), category and author by the set of their documents.
+    first was slow on a large index; measured: benchmarks/README.md), category and author by
+    the set of their documents.
     ``period`` holds the dates as stored (``columns.date_column``) and bounds in that form."""
 
     docs: set[int] | None = None

@@ -6,10 +6,10 @@ import sys
 import types
 from importlib import import_module
 
-# Modules Whoosh imports for names this program never calls, with the cost of importing each in a
-# fresh process: ``urllib.request`` (http.client, email, ...; 25 ms) only to re-export
-# ``urlretrieve``, and ``whoosh.lang.morph_en`` (hundreds of regular expressions; 5 ms) only
-# for ``whoosh.query.Variations``.
+# Modules Whoosh imports for names this program never calls, each a noticeable part of a fresh
+# process's start-up (measured: benchmarks/README.md): ``urllib.request`` (http.client, email,
+# ...) only to re-export ``urlretrieve``, and ``whoosh.lang.morph_en`` (hundreds of regular
+# expressions) only for ``whoosh.query.Variations``.
 _UNUSED_BY_WHOOSH = {"urllib.request": "urlretrieve", "whoosh.lang.morph_en": "variations"}
 
 

@@ -1,9 +1,9 @@
 """Read compound segments straight from their memory map, without copying them.
 
 Whoosh maps each segment file, then wraps every file inside it in ``BytesIO(memoryview)``,
-which copies it: opening an index read whole postings files into memory (0.1 s of a cold
-query at 10,000 articles, and growing with the index). ``install()`` makes Whoosh serve the
-same reads from the map instead.
+which copies it: opening an index read whole postings files into memory (a large part of a
+cold query, growing with the index; measured: benchmarks/README.md). ``install()`` makes
+Whoosh serve the same reads from the map instead.
 """
 
 from __future__ import annotations

@@ -1,12 +1,12 @@
 """A segment's postings, gathered by term and written block by block.
 
 Whoosh's pool keeps one tuple per posting and sorts them all at flush time, then hands them to
-the codec one call at a time (at 2,000 articles: 1,050,000 postings of 85,000 terms). Here
-postings are grouped by (field, term) as documents arrive, so a flush sorts only the distinct
-terms, and each term's blocks and term-table row are written here, in the W3 codec's format.
-Small blocks skip zlib. Readers see exactly the postings Whoosh's own writer would write
-(``tests/test_writer.py``). Whoosh is pinned to 2.7.4: this relies on the internals of its
-``W3FieldWriter`` and ``W3PostingsWriter``.
+the codec one call at a time, though postings outnumber terms many times over (measured:
+benchmarks/README.md). Here postings are grouped by (field, term) as documents arrive, so a
+flush sorts only the distinct terms, and each term's blocks and term-table row are written
+here, in the W3 codec's format. Small blocks skip zlib. Readers see exactly the postings
+Whoosh's own writer would write (``tests/test_writer.py``). Whoosh is pinned to 2.7.4: this
+relies on the internals of its ``W3FieldWriter`` and ``W3PostingsWriter``.
 """
 
 from __future__ import annotations
@@ -28,7 +28,9 @@ from whoosh.util.numlists import delta_encode
 
 from .whoosh_private import ROW_LENGTHS, TERM_INFO
 
-SPILL_POSTINGS = 3_000_000  # postings held in memory (about 450 MB) before a sorted run is spilled
+# Postings held in memory before a sorted run is spilled: this bounds a pool's memory
+# (measured: benchmarks/README.md).
+SPILL_POSTINGS = 3_000_000
 COMPRESS_MIN_BYTES = 256  # smaller pickled blocks are stored as they are
 # Whoosh pickles blocks with protocol 2, which has no bytes type: every posting's value is
 # pickled as a call to codecs.encode. Protocol 5 stores bytes and arrays as they are; Whoosh's
@@ -121,7 +123,8 @@ class TermPool:
 
 
 # A run is a sequence of marshalled chunks, each after its size: marshal.load() from a file
-# reads it a few bytes per call, 10x slower than marshal.loads() of the whole chunk.
+# reads it a few bytes per call, much slower than marshal.loads() of the whole chunk
+# (measured: benchmarks/README.md).
 _RECORD_SIZE = struct.Struct("<I")
 
 
@@ -243,7 +246,8 @@ class _Blocks:
     def _block(self, ids, weights, values, minlength, maxlength, maxweight, last: bool) -> bytes:
         """``W3PostingsWriter._write_block``'s bytes, except that a block too small to gain
         from zlib is stored uncompressed (its header says so; readers decompress per block).
-        Most terms have one posting, and zlib's set-up alone took a fifth of the flush for them."""
+        Most terms have one posting, and for them zlib's set-up alone was a large part of the
+        flush (measured: benchmarks/README.md)."""
         data = dumps((tuple(delta_encode(ids)), _mini_weights(weights), self._mini_values(values)),
                      BLOCK_PROTOCOL)
         compression = self.compression if len(data) >= COMPRESS_MIN_BYTES else 0

@@ -112,8 +112,8 @@ def _top(searcher, query, limit: int, allowed, mask, cache: dict, newest_first: 
     a time (``scoring.top``), or by Whoosh in one pass that scores and keeps every match.
 
     Whoosh's default skips blocks that cannot make the top and swaps in cheaper matchers, but
-    then needs a second full pass to count; one exhaustive pass is faster (about 1.4x over the
-    tiers of ``benchmarks/queries.txt``) and yields the same ranking.
+    then needs a second full pass to count; one exhaustive pass is faster over the tiers of
+    ``benchmarks/queries.txt`` (measured: benchmarks/README.md) and yields the same ranking.
     """
     found = scoring.top(searcher, query, limit, allowed, mask, newest_first, cache)
     if found is not None:

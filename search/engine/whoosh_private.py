@@ -6,7 +6,7 @@ objects, or overrides in ``FastSegmentWriter``, are listed in ``ATTRIBUTES``;
 
 Whoosh's hook for custom writing is its codec (``SegmentWriter(codec=...)``), but a codec's
 field writer still receives one call per posting and two ``tell()``s per term; writing the
-pooled postings directly was measured 15% faster per commit (``benchmarks/README.md``), so
+pooled postings directly makes a commit faster (measured: benchmarks/README.md), so
 ``writer``/``postings`` override ``SegmentWriter`` methods instead.
 """
 

@@ -31,8 +31,8 @@ BATCH_ITEMS = 16  # work items per queue message
 
 class FastSegmentWriter(SegmentWriter):
     """A ``SegmentWriter`` that pools postings by term and writes them a block at a time
-    (``search.postings``), reading each document's field length once per field, not once
-    per posting (that alone was a third of the flush time in 2.7.4)."""
+    (``search.engine.postings``), reading each document's field length once per field, not
+    once per posting as Whoosh 2.7.4 does (measured: benchmarks/README.md)."""
 
     def __init__(self, ix, spill_postings: int = SPILL_POSTINGS, **kwargs):
         super().__init__(ix, **kwargs)
@@ -113,9 +113,9 @@ class SegmentWorkers:
 
     ``analyse(item) -> (key, documents, errors)`` runs in the workers. Items go in with
     ``submit`` (blocking when the workers are busy, so memory stays bounded) and travel in
-    batches of ``BATCH_ITEMS``: a queue message costs a worker two thread switches, which was
-    5% of a build at one message per file. Per-item reports come back from ``reports``;
-    ``finish`` returns the segments.
+    batches of ``BATCH_ITEMS``: a queue message costs a worker two thread switches, which
+    added up at one message per file (measured: benchmarks/README.md). Per-item reports come
+    back from ``reports``; ``finish`` returns the segments.
     """
 
     def __init__(self, ix, count: int, analyse):
@@ -198,8 +198,9 @@ def _work(ix, analyse, tasks, results, parent: int):
     with the main writer, and the next commit removes an unfinished segment's files."""
     _follow_parent(parent)
     # A worker allocates millions of small objects that all live until the flush: the cyclic
-    # collector's default thresholds rescan them again and again (5% of a build). Collect
-    # young objects only, every 100,000 allocations; what was there before the fork, never.
+    # collector's default thresholds rescan them again and again (measured:
+    # benchmarks/README.md). Collect young objects only, every 100,000 allocations; what was
+    # there before the fork, never.
     gc.freeze()
     gc.set_threshold(100_000, 50, 1000)
     writer = FastSegmentWriter(ix, _lk=False)
@@ -212,8 +213,8 @@ def _work(ix, analyse, tasks, results, parent: int):
             reports.append((key, [d["id"] for d in docs], errors))
         results.put(("reports", reports))
     results.put(("segment", writer.new_segment()))
-    # Exit without freeing the pool's millions of objects one by one (a second per worker at
-    # 10,000 articles): the segment is written; only the queue's last message must leave.
+    # Exit without freeing the pool's millions of objects one by one (slow; measured:
+    # benchmarks/README.md): the segment is written; only the queue's last message must leave.
     results.close()
     results.join_thread()
     os._exit(0)

@@ -35,9 +35,10 @@ PRF_DOCS = 5
 PRF_WORDS = 10
 PRF_WEIGHT = 0.3
 # Question characters, pairs and feedback words re-rank only the best-scoring articles of the
-# words alone, this many per segment: at 68,145 articles a question matches up to 38,000, and
-# testing pairs in all of them took seconds. The top 10 of 60 benchmark questions at that size
-# and every relevance score were the same as with no limit (300 changed one top 10).
+# words alone, this many per segment: on a large index a question matches a large share of
+# the articles, and testing pairs in all of them was slow. The benchmark questions' top 10s and
+# every relevance score were the same as with no limit; a smaller depth changed a top 10
+# (measured: benchmarks/README.md).
 RERANK_DEPTH = 1000
 # Function and question words: ignored in best-match ranking only (the index keeps them, so
 # positions and phrases are untouched).
