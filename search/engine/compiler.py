@@ -97,15 +97,10 @@ def every_word_query(tree) -> wq.Query:
 
 
 def any_word_query(tree) -> wq.Query:
-    """Articles with at least one of the query's words whole, in any order: each of its words
-    (a phrase of its jieba words) when it has several, else one of its run's jieba words (not
-    only a search-mode sub-word). The best-match tier above articles that share only parts."""
+    """Articles with at least one of the query's words whole (a phrase of its jieba words), in
+    any order: the best-match tier above articles that share only parts of them."""
     children, required, leaves = _loose_parts(tree)
-    if len(leaves) > 1:
-        wholes = [compile_query(leaf) for leaf in leaves]
-    else:
-        wholes = [q for leaf in leaves for q in _loose_words(leaf, False)]
-    return _excluding(children, wq.And(required + [wq.Or(wholes)]))
+    return _excluding(children, wq.And(required + [wq.Or([compile_query(leaf) for leaf in leaves])]))
 
 
 def _loose_parts(tree):

@@ -61,17 +61,23 @@ class Tier(Enum):
 
 STRICT_TIERS = frozenset({Tier.WORDS, Tier.VERBATIM})  # articles with every word
 
+
 def tiers(tree) -> list[Tier]:
     """The relevance tiers of ``tree``, in rank order. The verbatim tier is for a single run
     (the recall guarantee is for one run, and character phrases are costly on common
-    characters); the loose tiers only add articles when there are two or more words. An article
-    with one of the words whole ranks above one that only shares part of a word (阿里 of 阿里云):
-    the words are the query's own when it has several, else the words of its one run."""
+    characters); the loose tiers only add articles when there are two or more words. When the
+    query has several words of its own, an article with one of them whole ranks above one that
+    only shares part of one (阿里 of 阿里云). Not within one run (a question): there, articles
+    that write a compound's parts (消费者 of 消费者权益保护法) rank by score (measured:
+    benchmarks/README.md)."""
     plan = [Tier.WORDS]
     if len(positive_leaves(tree)) == 1:
         plan.append(Tier.VERBATIM)
     if loose_word_count(tree) > 1:
-        plan += [Tier.EVERY_WORD, Tier.ANY_WORD, Tier.SOME_WORDS]
+        plan.append(Tier.EVERY_WORD)
+        if len([leaf for leaf in positive_leaves(tree) if not is_required(leaf)]) > 1:
+            plan.append(Tier.ANY_WORD)
+        plan.append(Tier.SOME_WORDS)
     return plan
 
 
