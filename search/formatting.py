@@ -63,26 +63,24 @@ def format_hit(hit: Hit, color: bool) -> str:
 
 def totals_json(results: SearchResults) -> str:
     """The last JSON line of a page: the query's counts, the same on every page."""
-    return json.dumps({"query": results.query, "total": results.total, "total_all_words": results.total_all_words,
-                       "total_exact": results.total_exact, "page": results.page, "limit": results.limit},
+    return json.dumps({"query": results.query, "total": results.total, "total_exact": results.total_exact,
+                       "page": results.page, "limit": results.limit, "last_page": results.last_page},
                       ensure_ascii=False)
 
 
 def format_footer(results: SearchResults) -> str:
-    """Which results these are of how many, and how many contain every word."""
+    """Which results these are: of how many with every word, or after them, partial matches."""
     about = "" if results.total_exact else "about "
-    if not results.total:
-        return f"no articles match {results.query!r}"
+    counted = f"{about}{results.total:,}" + (" with every word" if results.query.strip() else "")
     if not results.hits:
-        pages = -(-results.total // results.limit)
-        return (f"no results on page {results.page}: {about}{results.total:,} articles match "
-                f"({pages:,} page{'s' * (pages > 1)} of {results.limit})")
+        if not results.last_page:
+            return f"no articles match {results.query!r}"
+        return f"no results on page {results.page}: the last is page {results.last_page} ({counted})"
     first = (results.page - 1) * results.limit + 1
-    footer = f"results {first}-{first + len(results.hits) - 1} of {about}{results.total:,}"
-    partial = results.total - results.total_all_words
-    if partial > 0:
-        footer += f": {about}{results.total_all_words:,} with every word, {partial:,} more with some or part"
-    return footer
+    last = first + len(results.hits) - 1
+    if last <= results.total:
+        return f"results {first}-{last} of {counted}"
+    return f"results {first}-{last}: {counted if results.total else 'none with every word'}, then partial matches"
 
 
 def format_document(doc: Document) -> str:

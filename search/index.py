@@ -75,9 +75,9 @@ class Index:
         marks = Marks(tree)
         first = (page - 1) * limit + 1
         hits = [self._hit(marks, docnum, score, rank) for rank, (docnum, score) in enumerate(ranked.best[first - 1:], first)]
-        estimate = (lambda count: count) if ranked.exact else _two_digits
-        return SearchResults(text, hits, estimate(ranked.total), page, limit, total_exact=ranked.exact,
-                             total_all_words=estimate(ranked.total_all_words))
+        total = ranked.total if ranked.exact else _two_digits(ranked.total)
+        last_page = -(-len(ranked.best) // limit) if ranked.exhausted else None
+        return SearchResults(text, hits, total, page, limit, total_exact=ranked.exact, last_page=last_page)
 
     def _hit(self, marks: Marks, docnum: int, score: float, rank: int) -> Hit:
         doc = self._engine.article(docnum)

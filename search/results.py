@@ -29,10 +29,11 @@ class Hit:
 
 @dataclass(frozen=True)
 class SearchResults:
-    """One page of hits; how many articles match in all (``total``: the same on every page, for
-    every limit and sort) and how many of them contain every word (``total_all_words``; the rest
-    contain some of the words, or parts of them). Counts are exact, or (``total_exact`` False)
-    estimated, when testing every candidate of a phrase would cost more than the page."""
+    """One page of hits and how many articles have every word of the query (``total``: the same on
+    every page, for every limit and sort), exactly or (``total_exact`` False) estimated, when
+    testing every candidate of a phrase would cost more than the page. Hits ranked after
+    ``total`` match in part: verbatim inside longer words, or some of the words. ``last_page`` is
+    the last page with hits, once a page reaches the end of every match (else None)."""
 
     query: str
     hits: list[Hit]
@@ -40,7 +41,7 @@ class SearchResults:
     page: int
     limit: int
     total_exact: bool = True
-    total_all_words: int = 0
+    last_page: int | None = None
 
     def __iter__(self):
         return iter(self.hits)

@@ -65,7 +65,7 @@ def test_query_prints_ranked_results_with_snippets(indexed):
         "   2021年12月30日晚，中科院合肥物质科学研究院等离子体物理研究所有“人造太阳”之称的全超导托卡马克核聚变实验装置"
         "（EAST）实现1056秒的长脉冲高参数等离子体运行，这是目前世界上托卡马克装置高温等离子体运行的最长时间。…\n"
         "\n"
-        "results 1-1 of 1\n")
+        "results 1-1 of 1 with every word\n")
 
 
 def test_query_colour_marks_matches_only_when_asked(indexed, monkeypatch):
@@ -82,8 +82,8 @@ def test_query_json_lines_carry_every_field(indexed):
     result = run("query", "阿里云", "美国", "--json")
     assert result.exit_code == 0
     *hits, totals = [json.loads(line) for line in result.stdout.splitlines()]
-    assert totals == {"query": "阿里云 美国", "total": 3, "total_all_words": 1, "total_exact": True, "page": 1,
-                      "limit": 10}
+    assert totals == {"query": "阿里云 美国", "total": 1, "total_exact": True, "page": 1, "limit": 10,
+                      "last_page": 1}
     assert [h["title"] for h in hits] == [
         "美国又要对阿里云下手？", "10亿只转基因蚊子开始释放：后代只有雄性", "Jina 3.8.0 发布，云原生神经搜索框架"]
     first = hits[0]

@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from search import Filters, Index
 from search.cli import cli
+from search.formatting import format_footer
 
 ALIYUN = "美国又要对阿里云下手？"
 MOSQUITO = "10亿只转基因蚊子开始释放：后代只有雄性"
@@ -48,23 +49,29 @@ def every_page(idx, query, sort, limit, filters=None):
         page += 1
 
 
-@pytest.mark.parametrize("query", ["阿里云 美国", "的", "为什么美国要调查阿里云", "云 主机"])
-def test_one_total_on_every_page_for_every_limit_and_sort(idx, query):
-    counts, listed = set(), {}
+@pytest.mark.parametrize("query, with_every_word", [("阿里云 美国", 1), ("的", 11), ("为什么美国要调查阿里云", 0),
+                                                   ("云 主机", 0), ("美国", 2)])
+def test_one_total_on_every_page_for_every_limit_and_sort(idx, query, with_every_word):
+    totals, listed = set(), {}
     for sort in ("relevance", "date"):
         for limit in (1, 2, 5, 50):
             pages = every_page(idx, query, sort, limit)
-            counts |= {(p.total, p.total_all_words) for p in pages}
+            totals |= {page.total for page in pages}
             listed[sort, limit] = [h.id for p in pages for h in p.hits]
-    (total, all_words), = counts
-    assert 0 < all_words <= total or (all_words == 0 and total > 0)
-    assert all(len(ids) == len(set(ids)) == total for ids in listed.values())
-    assert {frozenset(ids) for ids in listed.values()} == {frozenset(listed["relevance", 50])}
+            assert pages[-1].last_page == -(-len(listed[sort, limit]) // limit)
+    assert totals == {with_every_word}
+    everything = listed["relevance", 50]
+    assert all(len(ids) == len(set(ids)) == len(everything) for ids in listed.values())
+    # the same articles in both sorts, those with every word first
+    assert {frozenset(ids[:with_every_word]) for ids in listed.values()} == {frozenset(everything[:with_every_word])}
+    assert {frozenset(ids) for ids in listed.values()} == {frozenset(everything)}
 
 
-def test_a_page_past_the_end_keeps_the_total(idx):
+def test_a_page_past_the_end_says_which_page_is_the_last(idx):
     past = idx.search("阿里云 美国", limit=2, page=9)
-    assert (past.hits, past.total) == ([], idx.search("阿里云 美国").total)
+    assert (past.hits, past.total, past.last_page) == ([], 1, 2)
+    assert format_footer(past) == "no results on page 9: the last is page 2 (1 with every word)"
+    assert format_footer(idx.search("阿里云 美国", limit=2)) == "results 1-2: 1 with every word, then partial matches"
 
 
 def test_a_field_query_is_never_loosened(idx):
@@ -90,7 +97,7 @@ def test_words_starting_with_a_dash_are_exclusions(articles_index):
     assert result.exit_code == 0, result.output
     *hits, totals = [json.loads(line) for line in result.stdout.splitlines()]
     assert [hit["title"] for hit in hits] == [MOSQUITO]
-    assert totals["total"] == 1
+    assert (totals["total"], totals["last_page"]) == (1, 1)
     assert run("query", "美国", "-n", "1", "--index-dir", str(articles_index)).exit_code == 0  # options still work
 
 

@@ -1,8 +1,10 @@
-"""One query ranked over a Whoosh searcher: every tier of its plan, each scored a term at a
-time (``scoring.top``) or, for parts only Whoosh evaluates, by Whoosh's collectors.
+"""One query ranked over a Whoosh searcher: the tiers of its plan, each scored a term at a time
+(``scoring.top``) or, for parts only Whoosh evaluates, by Whoosh's collectors.
 
-Every tier is counted, whatever the page, so the totals are the same on every page, for every
-page size and both sorts. Index reads go through ``reading``, the engine's damage guard;
+The first tier (every word) is always counted in full: that count is the total, the same on
+every page, for every page size and both sorts. Later tiers run only when a page reaches them
+(counting them all on every search was measured too slow for the query-speed targets:
+benchmarks/README.md). Index reads go through ``reading``, the engine's damage guard;
 building queries does not, so a bug there is never reported as a damaged index.
 """
 
@@ -13,7 +15,7 @@ from contextlib import nullcontext
 from functools import lru_cache, partial
 from typing import NamedTuple
 
-from ..query.ranking import PRF_DOCS, STRICT_TIERS, Tier, feedback_words, tiers, wants_feedback
+from ..query.ranking import PRF_DOCS, feedback_words, tiers, wants_feedback
 from . import scoring
 from .columns import date_column
 from .compiler import tier_query
@@ -21,14 +23,14 @@ from .filtering import allowed as allowed_by
 
 
 class Ranked(NamedTuple):
-    """The first ``needed`` (docnum, score) pairs in rank order; how many articles match in all
-    and how many of them in a strict tier (every word, as written or verbatim); whether both
-    counts are exact (else estimated, see ``scoring.top``)."""
+    """The first ``needed`` (docnum, score) pairs in rank order; how many articles have every word
+    (the first tier: the same whatever ``needed`` and the sort) and whether that count is exact
+    (else estimated, see ``scoring.top``); and whether every tier ran out before ``needed``."""
 
     best: list[tuple[int, float]]
     total: int
-    total_all_words: int
     exact: bool = True
+    exhausted: bool = True
 
 
 def rank(searcher, tree, needed: int, filters, sort: str, reading=nullcontext) -> Ranked:
@@ -36,7 +38,7 @@ def rank(searcher, tree, needed: int, filters, sort: str, reading=nullcontext) -
     first); the reads run inside ``reading()``."""
     with reading():
         if not searcher.doc_count_all():  # no segment: Whoosh's EmptyReader has no postings or columns
-            return Ranked([], 0, 0)
+            return Ranked([], 0)
         allowed = allowed_by(filters, searcher)
         if tree is None:
             return _browse(searcher, needed, allowed)
@@ -44,7 +46,7 @@ def rank(searcher, tree, needed: int, filters, sort: str, reading=nullcontext) -
     cache = {}  # one search's queries share their parts: each is evaluated once
     expansion = None
     if wants_feedback(tree) and not newest_first:
-        first = _search_tiers(searcher, tree, PRF_DOCS, allowed, cache, reading, count=False)
+        first = _search_tiers(searcher, tree, PRF_DOCS, allowed, cache, reading)
         expansion = feedback(searcher, tree, [docnum for docnum, _ in first.best], reading)
     return _search_tiers(searcher, tree, needed, allowed, cache, reading, expansion, newest_first=newest_first)
 
@@ -58,44 +60,28 @@ def feedback(searcher, tree, docnums: list[int], reading=nullcontext) -> dict[st
 
 
 def _search_tiers(searcher, tree, needed: int, allowed, cache: dict, reading=nullcontext, expansion=None,
-                  newest_first: bool = False, count: bool = True) -> Ranked:
+                  newest_first: bool = False) -> Ranked:
     """The tiers of ``tree`` in order, each adding the articles the tiers before did not match,
-    in rank order (or all newest first). Without ``count``, tiers after a full page are skipped.
+    in rank order (or each tier newest first), until ``needed`` are found.
 
-    Scores are BM25F; where a later tier holds a higher score than an earlier one's lowest, the
-    earlier tiers' scores are raised by the difference, so scores never rise down the list."""
+    The first tier always runs in full: its count is the total. A later tier runs only when the
+    page reaches it. Scores are BM25F, a tier's scaled down where needed so that its best is at
+    most the lowest of the tier above (over both tiers' whole ranges, so the same on every page):
+    scores never rise down the list."""
     compiled = lru_cache(maxsize=None)(partial(tier_query, tree, expansion=expansion))
-    found, seen = [], frozenset()
+    best, seen, first, floor = [], frozenset(), None, None
     for tier in tiers(tree):
         query = compiled(tier)
         with reading():
-            limit = needed if newest_first else needed - sum(len(f.best) for _, f in found)
-            top = _top(searcher, query, limit, allowed, seen, cache, newest_first)
-        found.append((tier, top))
+            top = _top(searcher, query, needed - len(best), allowed, seen, cache, newest_first)
+        first = first or top
+        scale = floor / top.high if floor is not None and top.high > floor and not newest_first else 1.0
+        best += [(docnum, score * scale) for docnum, score in top.best]
+        floor = top.low * scale if top.total else floor
         seen |= top.matched
-        if not count and sum(len(f.best) for _, f in found) >= needed:
-            break
-    total = sum(top.total for _, top in found)
-    strict = sum(top.total for tier, top in found if tier in STRICT_TIERS)
-    exact = all(top.exact for _, top in found)
-    if newest_first:
-        dates = date_column(searcher)
-        merged = [pair for _, top in found for pair in top.best]
-        return Ranked(heapq.nlargest(needed, merged, key=lambda pair: (dates[pair[0]], pair[0])), total, strict,
-                      exact)
-    return Ranked([pair for top in _lifted([top for _, top in found]) for pair in top], total, strict, exact)
-
-
-def _lifted(tops: list[scoring.Top]) -> list[list[tuple[int, float]]]:
-    """Each tier's best pairs, their scores raised where needed so that every score of a tier is
-    at least the highest of the tiers after it (a tier's whole range, not only this page's)."""
-    lifted, floor = [], 0.0
-    for top in reversed(tops):
-        raise_by = max(0.0, floor - top.low) if top.total else 0.0
-        lifted.append([(docnum, score + raise_by) for docnum, score in top.best])
-        if top.total:
-            floor = max(floor, top.high + raise_by)
-    return lifted[::-1]
+        if len(best) >= needed:
+            return Ranked(best, first.total, first.exact, exhausted=False)
+    return Ranked(best, first.total, first.exact)
 
 
 def _browse(searcher, needed: int, allowed) -> Ranked:
@@ -104,7 +90,7 @@ def _browse(searcher, needed: int, allowed) -> Ranked:
     reader = searcher.reader()
     docnums = [docnum for docnum in reader.all_doc_ids() if allowed is None or docnum in allowed]
     newest = heapq.nlargest(needed, docnums, key=lambda docnum: (dates[docnum], docnum))
-    return Ranked([(docnum, 0.0) for docnum in newest], len(docnums), len(docnums))
+    return Ranked([(docnum, 0.0) for docnum in newest], len(docnums), exhausted=len(docnums) < needed)
 
 
 def _top(searcher, query, limit: int, allowed, mask, cache: dict, newest_first: bool = False) -> scoring.Top:

@@ -59,7 +59,6 @@ class Tier(Enum):
     SOME_WORDS = "parts of the words"
 
 
-STRICT_TIERS = frozenset({Tier.WORDS, Tier.VERBATIM})  # articles with every word
 
 
 def tiers(tree) -> list[Tier]:
