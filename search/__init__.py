@@ -14,7 +14,7 @@ _EXPORTS = {
     "ArticleError": "errors", "IndexBusyError": "errors", "IndexMismatchError": "errors",
     "IndexMissingError": "errors", "QueryError": "errors", "SearchError": "errors",
     "Filters": "filters", "Index": "index", "IndexReport": "ingest",
-    "Document": "results", "Hit": "results", "IndexStats": "results", "SearchResults": "results",
+    "Document": "results", "Facets": "results", "Hit": "results", "IndexStats": "results", "SearchResults": "results",
 }
 __all__ = sorted(_EXPORTS)
 

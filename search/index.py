@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 from . import scoring
 from .analysis import alnum_spans, analysis_id, fold, han_runs, words
 from .errors import IndexBusyError, IndexMismatchError, IndexMissingError, QueryError, SearchError
+from .facets import FACET_DOCS
+from .facets import count as count_facets
 from .filters import Filters
 from .highlight import find_verbatim, make_snippet
 from .query import (BM25_B, PRF_DOCS, QuerySyntaxError, Require, best_match_query, compile_query,
@@ -208,8 +210,9 @@ class Index:
         return latest not in (-1, self._generation)
 
     def search(self, text: str, limit: int = 10, page: int = 1, filters: Filters | None = None,
-               sort: str = "relevance") -> SearchResults:
-        """Ranked hits for ``text``: articles with all words first, then with some of them."""
+               sort: str = "relevance", facets: bool = False) -> SearchResults:
+        """Ranked hits for ``text``: articles with all words first, then with some of them.
+        With ``facets``, also counts of the matches by source, category, author and date."""
         if limit < 1 or page < 1:
             raise QueryError("limit and page must be at least 1")
         if sort not in ("relevance", "date"):
@@ -220,22 +223,26 @@ class Index:
             raise QueryError(f"bad query: {error}") from None
         searcher = self._reader_searcher()
         with _guard(self.path):
-            ranked, total, exact = self._rank(searcher, tree, page * limit, filters, sort)
-            page_hits = ranked[(page - 1) * limit:]
+            ranked, total, exact = self._rank(searcher, tree, page * limit, filters, sort,
+                                              keep=FACET_DOCS if facets else 0)
+            counts = count_facets(searcher, (docnum for docnum, _ in ranked)) if facets else None
+            page_hits = ranked[(page - 1) * limit:page * limit]
             marks = _Marks(tree)
             hits = [self._hit(searcher, marks, docnum, score, rank)
                     for rank, (docnum, score) in enumerate(page_hits, (page - 1) * limit + 1)]
-        return SearchResults(text, hits, total if exact else _two_digits(total), page, limit, total_exact=exact)
+        return SearchResults(text, hits, total if exact else _two_digits(total), page, limit, total_exact=exact,
+                             facets=counts)
 
-    def _rank(self, searcher, tree, needed, filters, sort) -> scoring.Top:
-        """(docnum, score) pairs in rank order, at least ``needed`` if that many match."""
+    def _rank(self, searcher, tree, needed, filters, sort, keep=0) -> scoring.Top:
+        """(docnum, score) pairs in rank order, at least ``needed`` if that many match; up
+        to ``keep`` of the tiers that ``needed`` runs (their first ``needed`` are the same)."""
         if not searcher.doc_count_all():  # no segment: Whoosh's EmptyReader has no postings or columns
             return scoring.Top([], 0)
         allowed = filters.allowed(searcher) if filters else None
         cache = {}  # one search's queries share their parts: each is evaluated once
         if sort == "date":
             for query in (_all_words_query(tree), best_match_query(tree)):
-                found = _top(searcher, query, needed, allowed, set(), cache, newest_first=True)
+                found = _top(searcher, query, max(needed, keep), allowed, set(), cache, newest_first=True)
                 if found.best:
                     return found
             return scoring.Top([], 0)
@@ -243,7 +250,7 @@ class Index:
         if wants_feedback(tree):
             first = _search_tiers(searcher, _tiers(tree), PRF_DOCS, allowed, cache).best
             expansion = _feedback(searcher, tree, [docnum for docnum, _ in first])
-        return _search_tiers(searcher, _tiers(tree, expansion), needed, allowed, cache)
+        return _search_tiers(searcher, _tiers(tree, expansion), needed, allowed, cache, keep)
 
     def _hit(self, searcher, marks: "_Marks", docnum: int, score: float, rank: int) -> Hit:
         stored = searcher.stored_fields(docnum)
@@ -383,12 +390,13 @@ def _tiers(tree, expansion=None):
         yield best_match
 
 
-def _search_tiers(searcher, tiers, needed: int, allowed, cache: dict) -> scoring.Top:
+def _search_tiers(searcher, tiers, needed: int, allowed, cache: dict, keep: int = 0) -> scoring.Top:
     """(docnum, score) pairs of the tiers in order, each tier adding new articles, and the
-    number of articles the tiers searched match in all."""
+    number of articles the tiers searched match in all; tiers run until ``needed`` are found,
+    up to ``keep`` are kept."""
     ranked, seen, total, exact = [], set(), 0, True
     for query in tiers:  # the next tier's query is only built when it is needed
-        found = _top(searcher, query, needed - len(ranked), allowed, seen, cache)
+        found = _top(searcher, query, max(needed, keep) - len(ranked), allowed, seen, cache)
         total += found.total
         exact = exact and found.exact
         ranked += found.best
