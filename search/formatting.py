@@ -19,13 +19,18 @@ def iso(date: datetime | None) -> str | None:
     return date.isoformat().replace("+00:00", "Z") if date else None
 
 
-def to_json(result: Hit | Document | IndexStats) -> str:
-    """One JSON line; dates as ISO 8601, non-ASCII text kept readable."""
+def as_dict(result: Hit | Document | IndexStats) -> dict:
+    """A result as plain JSON values, dates as ISO 8601: what ``--json`` and the web API print."""
     data = asdict(result)
     for key in ("date", "oldest", "newest"):
         if key in data:
             data[key] = iso(data[key])
-    return json.dumps(data, ensure_ascii=False)
+    return data
+
+
+def to_json(result: Hit | Document | IndexStats) -> str:
+    """One JSON line; dates as ISO 8601, non-ASCII text kept readable."""
+    return json.dumps(as_dict(result), ensure_ascii=False)
 
 
 def mark(text: str, spans, color: bool, **style) -> str:
