@@ -13,7 +13,7 @@ _EXPORTS = {
     "Article": "articles", "parse_article": "articles", "read_article": "articles",
     "ArticleError": "errors", "IndexBusyError": "errors", "IndexMismatchError": "errors",
     "IndexMissingError": "errors", "QueryError": "errors", "SearchError": "errors",
-    "Filters": "filters", "Index": "index", "IndexReport": "ingest",
+    "Filters": "filters", "parse_period": "filters", "Index": "index", "IndexReport": "ingest",
     "Document": "results", "Facets": "results", "Hit": "results", "IndexStats": "results", "SearchResults": "results",
 }
 __all__ = sorted(_EXPORTS)
