@@ -21,7 +21,7 @@ from .errors import IndexBusyError, IndexMismatchError, IndexMissingError, Query
 from .facets import FACET_DOCS
 from .facets import count as count_facets
 from .filters import Filters
-from .highlight import find_verbatim, make_snippet
+from .highlight import find_verbatim, make_snippet, merge_spans
 from .query import (BM25_B, PRF_DOCS, QuerySyntaxError, Require, best_match_query, compile_query,
                     every_word_query, feedback_words, loose_word_count, parse, positive_leaves,
                     wants_feedback)
@@ -255,10 +255,11 @@ class Index:
     def _hit(self, searcher, marks: "_Marks", docnum: int, score: float, rank: int) -> Hit:
         stored = searcher.stored_fields(docnum)
         snippet = make_snippet(stored["body"], marks.spans("body", stored["body"]))
-        title = make_snippet(stored["title"], marks.spans("title", stored["title"]),
-                             width=len(stored["title"]) + 1, fragments=1)
+        # The whole title is shown: its spans, not a window's (a late match in a long title
+        # made a window with a leading ellipsis, whose offsets are not the title's).
+        title = tuple(merge_spans(marks.spans("title", stored["title"])))
         return Hit(rank=rank, score=round(score, 4), snippet=snippet.text, highlights=snippet.highlights,
-                   title_highlights=title.highlights, **_article_fields(stored))
+                   title_highlights=title, **_article_fields(stored))
 
     def get(self, doc_id: str) -> Document:
         """The stored article with this id (or path)."""
