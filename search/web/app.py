@@ -34,7 +34,6 @@ HERE = Path(__file__).parent
 PAGE_SIZE = 10
 MAX_LIMIT = 100  # hits per API page
 MAX_PAGE = 1000
-CORS_ENV = "SEARCH_WEB_CORS"  # how worker processes learn --cors (space-separated origins)
 FILTER_NAMES = ("source", "category", "author", "since", "until")
 SECURITY_HEADERS = {
     # Defence in depth: templates already escape everything, and no page needs inline code.
@@ -71,13 +70,6 @@ def create_app(index_dir: str | os.PathLike, cors: tuple[str, ...] = ()) -> Star
     return app
 
 
-def app_from_environment() -> Starlette:
-    """``create_app`` for uvicorn's worker processes: settings from the environment."""
-    from search.index import default_index_dir
-
-    return create_app(default_index_dir(), tuple(os.environ.get(CORS_ENV, "").split()))
-
-
 # -- the JSON API ------------------------------------------------------------------------------
 
 
@@ -100,7 +92,7 @@ async def api_search(request: Request) -> Response:
 
 async def api_article(request: Request) -> Response:
     try:
-        document = _index(request).get(_article_id(request))
+        document = _document(request)
     except SearchError as error:
         return _json_error(error)
     return _json(as_dict(document))
@@ -163,7 +155,7 @@ async def article_page(request: Request) -> Response:
     params = request.query_params
     context = {"q": params.get("q", ""), "params": _kept(params), "error": None}
     try:
-        document = _index(request).get(_article_id(request))
+        document = _document(request)
     except SearchError as error:
         return _error_page(request, error, context)
     context.update(doc=document, original=_web_url(document.url),
@@ -237,11 +229,17 @@ def _filters(params) -> Filters:
                    author=params.get("author") or None, **periods)
 
 
-def _article_id(request: Request) -> str:
+def _document(request: Request):
+    """The article whose id is exactly the ``id`` parameter. ``Index.get`` also takes a path
+    relative to the working directory (for ``search show``): a client's id is not one."""
     doc_id = request.query_params.get("id", "")
     if not doc_id:
         raise BadParameter("missing parameter id: an article's id, as search results give it")
-    return doc_id
+    index = _index(request)
+    document = index.get(doc_id)
+    if document.id != doc_id:
+        raise SearchError(f"no article with id {doc_id!r} in {index.path}: `search query` shows the ids")
+    return document
 
 
 # -- what the templates show -------------------------------------------------------------------
