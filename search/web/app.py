@@ -32,6 +32,7 @@ from search.formatting import as_dict
 
 HERE = Path(__file__).parent
 PAGE_SIZE = 10
+SHOWN_VALUES = 8  # a facet's values shown at first; the others behind "more"
 MAX_LIMIT = 100  # hits per API page
 MAX_PAGE = 1000
 FILTER_NAMES = ("source", "category", "author", "since", "until")
@@ -143,7 +144,7 @@ async def search_page(request: Request) -> Response:
                                          sort=sort, facets=True)
     except SearchError as error:
         return _error_page(request, error, context)
-    context.update(results=results, sort=sort, hits=[_shown(hit, context["params"]) for hit in results],
+    context.update(results=results, sort=sort, shown_values=SHOWN_VALUES, hits=[_shown(hit, context["params"]) for hit in results],
                    facets=_facet_links(results.facets, context["params"]),
                    chips=_chips(context["params"]), pages=_pages(results, context["params"]),
                    sorts=[(name, label, _link(context["params"], sort=name, page=None))
