@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import asdict
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
@@ -88,7 +87,7 @@ async def api_search(request: Request) -> Response:
         return _json_error(error)
     return _json({"query": results.query, "total": results.total, "total_exact": results.total_exact,
                   "page": results.page, "limit": results.limit, "hits": [as_dict(hit) for hit in results],
-                  "facets": asdict(results.facets)})
+                  "facets": as_dict(results.facets)})
 
 
 async def api_article(request: Request) -> Response:

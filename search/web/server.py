@@ -77,7 +77,9 @@ def _interrupt(signum, frame):
 
 def _bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # With proto 0, asyncio leaves Nagle's algorithm on for the accepted connections (it sets
+    # TCP_NODELAY only for proto IPPROTO_TCP): each response then waited 40 ms for an ACK.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
