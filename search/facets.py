@@ -20,7 +20,7 @@ from itertools import chain
 from .results import Facets
 from .schema import filter_term
 
-FACET_DOCS = 1000  # the best this many matches are counted: all of them when there are fewer
+FACET_DOCS = 500  # the best this many matches are counted: all of them when there are fewer
 FACET_VALUES = 20  # sources, categories and authors: the most frequent this many
 MONTHS = 24  # the latest this many months
 TABLES_KEPT = 256  # segments whose tables stay in memory, the most recently used
