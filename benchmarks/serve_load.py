@@ -34,7 +34,7 @@ import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import unquote_plus, urlencode
 
 from benchmarks.speed import DEFAULT_QUERIES, DEFAULT_TARBALL, Query, load_queries, p95, search_arguments
 
@@ -140,12 +140,13 @@ class Clients:
     def __init__(self, server: Server, paths: list[str], count: int):
         self.server, self.port, self.paths, self.count = server, server.port, paths, count
         self.latencies: list[float] = []
+        self.by_path: dict[str, list[float]] = {}
         self.errors: list[str] = []
         self.stop = threading.Event()
 
     def run_for(self, seconds: float | None = None, until=None) -> dict:
         """Measure while the clients run for ``seconds``, or until ``until()`` is true."""
-        self.latencies, self.errors = [], []
+        self.latencies, self.errors, self.by_path = [], [], {path: [] for path in self.paths}
         self.stop.clear()
         threads = [threading.Thread(target=self._client, args=(number,)) for number in range(self.count)]
         server_cpu, client_cpu = self.server.cpu_seconds(), time.process_time()
@@ -165,6 +166,10 @@ class Clients:
         done = max(result["requests"], 1)
         result["server_cpu_ms_per_request"] = round((self.server.cpu_seconds() - server_cpu) / done * 1000, 2)
         result["client_cpu_ms_per_request"] = round((time.process_time() - client_cpu) / done * 1000, 2)
+        medians = {path: statistics.median(times) for path, times in self.by_path.items() if times}
+        result["slowest_queries_median_ms"] = {
+            unquote_plus(path.partition("?")[2]): round(median * 1000, 1)
+            for path, median in sorted(medians.items(), key=lambda item: -item[1])[:4]}
         return result
 
     def _client(self, number: int) -> None:
@@ -185,6 +190,7 @@ class Clients:
                 elif sent % 50 == 0:
                     json.loads(body)  # now and then, check the answer is whole
                 self.latencies.append(took)
+                self.by_path[path].append(took)
             except (OSError, http.client.HTTPException, ValueError) as error:
                 self.errors.append(f"{type(error).__name__} {path}: {error}")
                 connection.close()
@@ -326,11 +332,14 @@ def main(argv=None) -> None:
     text = table(results, args.changed)
     notes = verdicts(results)
     lib = "; ".join(f"{name}: p50 {row['p50_ms']} ms, p95 {row['p95_ms']} ms" for name, row in library.items())
+    slowest = {f"{workers} workers, {phase}": row["slowest_queries_median_ms"]
+               for workers, result in results.items() for phase, row in result.items() if row}
     load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"{documents:,} articles, {len(queries)} queries, {args.clients} clients, {os.cpu_count()} cores, "
           f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, load average at the end {load} (at the start "
           f"{start_load})\n\n{text}\n\n" + "\n".join(notes)
-          + f"\n\nlibrary, one query at a time: {lib}")
+          + f"\n\nlibrary, one query at a time: {lib}\nslowest queries under load (median ms): "
+          + json.dumps(slowest, ensure_ascii=False))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"documents": documents, "clients": args.clients, "library": library,
                                     "workers": {str(k): v for k, v in results.items()}, "table": text},
