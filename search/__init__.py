@@ -13,8 +13,8 @@ _EXPORTS = {
     "Article": "documents", "parse_article": "documents", "read_article": "documents",
     "ArticleError": "errors", "IndexBusyError": "errors", "IndexClosedError": "errors", "IndexMismatchError": "errors",
     "IndexMissingError": "errors", "QueryError": "errors", "SearchError": "errors",
-    "Filters": "query", "Index": "index", "IndexReport": "results",
-    "Document": "results", "Hit": "results", "IndexStats": "results", "SearchResults": "results",
+    "Filters": "query", "parse_period": "query", "Index": "index", "IndexReport": "results",
+    "Document": "results", "Facets": "results", "Hit": "results", "IndexStats": "results", "SearchResults": "results",
 }
 __all__ = sorted(_EXPORTS)
 

@@ -23,6 +23,7 @@ Examples:
   search query '"国家安全" -特朗普' --source 虎嗅 --since 2022-01 --sort date --json
   search show ~/blog/source/_posts/hello.md
   search stats
+  search serve
 """
 
 
@@ -178,6 +179,44 @@ def stats(as_json, index_dir):
     with Index(index_dir) as idx:
         info = idx.stats()
     click.echo(to_json(info) if as_json else format_stats(info))
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (0.0.0.0: every network, with no login).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="Port to listen on (0: any free port).")
+@click.option("--cors", multiple=True, metavar="ORIGIN",
+              help="Let pages of ORIGIN (e.g. https://blog.example.com) call the API; repeatable.")
+@click.option("--workers", type=click.IntRange(1), default=1, show_default=True,
+              help="Server processes, each reading the index on its own.")
+@index_dir_option
+def serve(host, port, cors, workers, index_dir):
+    """Serve a search page and a JSON API over the index (/api/search, /api/article, /api/stats).
+
+    A `search index` run while serving shows on the next request.
+
+    \b
+    Example:
+      search serve --port 8000 --cors https://blog.example.com
+    """
+    from ipaddress import ip_address
+
+    from .web.server import serve as run_server
+
+    try:
+        if not ip_address(host).is_loopback:
+            click.echo(f"Warning: listening on {host}: anyone who can reach this machine can search "
+                       "and read every indexed article", err=True)
+    except ValueError:  # a host name
+        if host != "localhost":
+            click.echo(f"Warning: listening on {host}: anyone who can reach it can read every indexed article",
+                       err=True)
+    try:
+        run_server(index_dir, host, port, cors, workers)
+    except KeyboardInterrupt:
+        click.echo("stopped", err=True)
+        sys.exit(130)
 
 
 def _period(value, option, end=False):

@@ -6,12 +6,12 @@ Pure functions from result dataclasses to strings; the CLI only decides where th
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import fields
 from datetime import datetime
 
 import click
 
-from .results import Document, Hit, IndexStats, SearchResults
+from .results import Document, Facets, Hit, IndexStats, SearchResults
 
 
 _CONTROL_ESCAPES = {code: f"\\x{code:02x}" for code in [*range(32), 127]} | {
@@ -28,13 +28,20 @@ def iso(date: datetime | None) -> str | None:
     return date.isoformat().replace("+00:00", "Z") if date else None
 
 
-def to_json(result: Hit | Document | IndexStats) -> str:
-    """One JSON line; dates as ISO 8601, non-ASCII text kept readable."""
-    data = asdict(result)
+def as_dict(result: Hit | Document | IndexStats | Facets) -> dict:
+    """A result as plain JSON values, dates as ISO 8601: what ``--json`` and the web API print.
+    Results hold no nested dataclasses: a shallow copy does (``asdict`` deep-copies every
+    value, which was a tenth of a web search's time)."""
+    data = {field.name: getattr(result, field.name) for field in fields(result)}
     for key in ("date", "oldest", "newest"):
         if key in data:
             data[key] = iso(data[key])
-    return json.dumps(data, ensure_ascii=False)
+    return data
+
+
+def to_json(result: Hit | Document | IndexStats) -> str:
+    """One JSON line; dates as ISO 8601, non-ASCII text kept readable."""
+    return json.dumps(as_dict(result), ensure_ascii=False)
 
 
 def mark(text: str, spans, color: bool, **style) -> str:

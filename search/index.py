@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .engine import LocalEngine
 from .errors import IndexClosedError, QueryError, SearchError
-from .highlight import Marks, make_snippet
+from .highlight import Marks, make_snippet, merge_spans
 from .query import Filters, QuerySyntaxError, parse
 from .results import Document, Hit, IndexReport, IndexStats, SearchResults
 from .settings import default_index_dir
@@ -66,9 +66,10 @@ class Index:
         return self._live.refresh()
 
     def search(self, text: str, limit: int = 10, page: int = 1, filters: Filters | None = None,
-               sort: str = "relevance") -> SearchResults:
+               sort: str = "relevance", facets: bool = False) -> SearchResults:
         """Ranked hits for ``text``: articles with all words first, then with some of them. With
-        no words but ``filters``, every article they allow, newest first."""
+        no words but ``filters``, every article they allow, newest first. With ``facets``, also
+        the counts of the articles in ``total`` by source, category, author, year and month."""
         _check_search(text, limit, page, filters, sort)
         tree = _parse(text, filters)
         ranked = self._live.rank(tree, page * limit, filters, sort)
@@ -77,15 +78,19 @@ class Index:
         hits = [self._hit(marks, docnum, score, rank) for rank, (docnum, score) in enumerate(ranked.best[first - 1:], first)]
         total = ranked.total if ranked.exact else _two_digits(ranked.total)
         last_page = -(-len(ranked.best) // limit) if ranked.exhausted else None
-        return SearchResults(text, hits, total, page, limit, total_exact=ranked.exact, last_page=last_page)
+        counts = self._engine.facets(ranked.matched) if facets else None
+        return SearchResults(text, hits, total, page, limit, total_exact=ranked.exact, last_page=last_page,
+                             facets=counts)
 
     def _hit(self, marks: Marks, docnum: int, score: float, rank: int) -> Hit:
         doc = self._engine.article(docnum)
         snippet = make_snippet(doc.body, marks.spans("body", doc.body))
-        title = make_snippet(doc.title, marks.spans("title", doc.title), width=len(doc.title) + 1, fragments=1)
+        # The whole title is shown: its spans, not a window's (a late match in a long title made a
+        # window with a leading ellipsis, whose offsets are not the title's).
+        title = tuple(merge_spans(marks.spans("title", doc.title)))
         return Hit(rank=rank, score=round(score, 4), id=doc.id, path=doc.path, title=doc.title, date=doc.date,
                    source=doc.source, categories=doc.categories, author=doc.author, snippet=snippet.text,
-                   highlights=snippet.highlights, title_highlights=title.highlights)
+                   highlights=snippet.highlights, title_highlights=title)
 
     def get(self, doc_id: str) -> Document:
         """The stored article with this id (or path)."""

@@ -28,6 +28,20 @@ class Hit:
 
 
 @dataclass(frozen=True)
+class Facets:
+    """How many of a query's matches have each value: counted over ``counted`` matches, all of
+    them or (beyond ``search.facets.FACET_DOCS``) the best; the most frequent sources,
+    categories and authors, every year and the latest months (``YYYY``, ``YYYY-MM``, UTC)."""
+
+    counted: int
+    sources: dict[str, int]
+    categories: dict[str, int]
+    authors: dict[str, int]
+    years: dict[str, int]
+    months: dict[str, int]
+
+
+@dataclass(frozen=True)
 class SearchResults:
     """One page of hits and how many articles have every word of the query (``total``: the same on
     every page, for every limit and sort), exactly or (``total_exact`` False) estimated, when
@@ -42,6 +56,7 @@ class SearchResults:
     limit: int
     total_exact: bool = True
     last_page: int | None = None
+    facets: Facets | None = None  # with ``Index.search(..., facets=True)``
 
     def __iter__(self):
         return iter(self.hits)

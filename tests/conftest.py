@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from search import Index
+from web_server import Server
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
@@ -78,3 +79,17 @@ def _own_cache_dir(tmp_path_factory):
 def _own_index_dir(tmp_path, monkeypatch):
     """Point ``$SEARCH_INDEX_DIR`` at a fresh folder of this test (inherited by subprocesses)."""
     monkeypatch.setenv("SEARCH_INDEX_DIR", str(tmp_path / "index_data"))
+
+
+@pytest.fixture
+def serve():
+    """Start ``search serve`` processes with ``serve(index_dir, *options)``; stopped after the test."""
+    servers = []
+
+    def start(index_dir, *options, env=None) -> Server:
+        servers.append(Server(index_dir, *options, env=env))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.stop()

@@ -213,6 +213,12 @@ def test_parse_article_reads_front_matter_fields():
     )
 
 
+@pytest.mark.parametrize("key", ["url", "link", "permalink"])
+def test_the_original_url_comes_from_url_link_or_permalink(key):
+    article = parse_article(f"---\ntitle: T\n{key}: https://example.com/post/1\n---\nbody", "a.md")
+    assert article.url == "https://example.com/post/1"
+
+
 @pytest.mark.parametrize(
     "body, path, title",
     [

@@ -169,7 +169,7 @@ def test_index_dir_option_overrides_the_environment(tmp_path):
 
 def test_every_command_has_help_with_an_example():
     assert "Examples:" in run("--help").stdout
-    for command in ("index", "query", "show", "stats"):
+    for command in ("index", "query", "show", "stats", "serve"):
         result = run(command, "--help")
         assert result.exit_code == 0 and result.stdout.startswith(f"Usage: cli {command}")
     assert "search query '\"国家安全\" -特朗普'" in run("query", "--help").stdout

@@ -194,6 +194,16 @@ def test_snippet_highlights_point_at_the_query_words(idx):
     assert [hit.title[s:e] for s, e in hit.title_highlights] == ["阿里云"]
 
 
+def test_title_highlights_point_into_the_whole_title_however_long(tmp_path):
+    title = "第一句很长很长的标题，" * 6 + "最后才说到阿里云"
+    (tmp_path / "long.md").write_text(f"---\ntitle: {title}\n---\n正文说阿里云。\n", encoding="utf-8")
+    with Index(tmp_path / "index") as idx:
+        idx.add([tmp_path / "long.md"])
+        hit = idx.search("阿里云")[0]
+    assert hit.title == title
+    assert [hit.title[s:e] for s, e in hit.title_highlights] == ["阿里云"]
+
+
 def test_latin_words_highlight_by_their_indexed_offsets(idx):
     hits = idx.search("app").hits
     assert [h.title for h in hits] == ["12306 App 上新：已支持买船票，轻松跨越琼州海峡", "blank-title"]

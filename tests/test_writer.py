@@ -180,3 +180,38 @@ def test_a_term_with_one_posting_is_written_to_the_bytes_of_the_general_path(doc
                 checked += 1
         assert checked >= len(documents), fieldname  # one source, three categories an article
 
+
+
+def test_workers_start_from_a_thread_that_is_not_the_main_one(tmp_path, monkeypatch):
+    """A server indexes from a worker thread, where ``signal.signal`` raises ValueError: the
+    workers still start (SIGINT blocked in that thread while they fork), and the thread's
+    signal mask is as it was afterwards."""
+    import signal
+    import threading
+    from pathlib import Path
+
+    from search import Index
+    from search.engine import ingest, writer
+
+    monkeypatch.setattr(ingest, "PARALLEL_MIN_FILES", 2)  # the six examples: two workers
+    monkeypatch.setattr(writer, "BATCH_ITEMS", 2)  # work for both
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    outcome = {}
+
+    def index():
+        try:
+            before = signal.pthread_sigmask(signal.SIG_BLOCK, set())
+            with Index(tmp_path / "index") as idx:
+                outcome["report"] = idx.add([examples], workers=2)
+            outcome["mask_kept"] = signal.pthread_sigmask(signal.SIG_BLOCK, set()) == before
+        except BaseException as error:  # reported below, in the test's thread
+            outcome["error"] = error
+
+    thread = threading.Thread(target=index)
+    thread.start()
+    thread.join(timeout=120)
+    assert "error" not in outcome, outcome.get("error")
+    assert outcome["report"].added == 6 and outcome["mask_kept"]
+    assert len([f for f in (tmp_path / "index").iterdir() if f.suffix == ".seg"]) == 2
+    with Index(tmp_path / "index") as idx:
+        assert idx.search("阿里云")[0].title == "美国又要对阿里云下手？"

@@ -224,7 +224,7 @@ def _article(meta: dict, key: str, path: str, title: str, body: str, where: str 
         tags=_strings(meta.get("tags")),
         author=_text(meta.get("author")),
         source=categories[1] if len(categories) == 3 else "",
-        url=_text(meta.get("url") or meta.get("link")),
+        url=_text(meta.get("url") or meta.get("link") or meta.get("permalink")),
     )
 
 

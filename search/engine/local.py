@@ -19,7 +19,7 @@ from pathlib import Path
 from ..analysis import analysis_id
 from ..errors import IndexBusyError, IndexMismatchError, IndexMissingError, SearchError
 from ..query.ranking import BM25_B
-from ..results import Document, IndexReport, IndexStats
+from ..results import Document, Facets, IndexReport, IndexStats
 from .files import create_index, foreign_files, has_index, is_gone
 from .ranker import Ranked, rank
 from .schema import build_schema
@@ -191,6 +191,13 @@ class LocalEngine:
         """The first ``needed`` (docnum, score) pairs of a parsed query in rank order (None: what
         the filters allow, newest first), with the numbers of matches."""
         return rank(self.searcher(), tree, needed, filters, sort, self.reading)
+
+    def facets(self, docnums) -> Facets:
+        """How many of ``docnums`` come from each source, category, author, year and month."""
+        from .facets import count
+
+        with self.reading():
+            return count(self.searcher(), docnums)
 
     def article(self, docnum: int) -> Document:
         """The stored article of one ranked docnum."""

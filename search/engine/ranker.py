@@ -25,12 +25,14 @@ from .filtering import allowed as allowed_by
 class Ranked(NamedTuple):
     """The first ``needed`` (docnum, score) pairs in rank order; how many articles have every word
     (the first tier: the same whatever ``needed`` and the sort) and whether that count is exact
-    (else estimated, see ``scoring.top``); and whether every tier ran out before ``needed``."""
+    (else estimated, see ``scoring.top``); whether every tier ran out before ``needed``; and the
+    documents counted."""
 
     best: list[tuple[int, float]]
     total: int
     exact: bool = True
     exhausted: bool = True
+    matched: frozenset = frozenset()  # the documents counted in ``total`` (estimated: candidates)
 
 
 def rank(searcher, tree, needed: int, filters, sort: str, reading=nullcontext) -> Ranked:
@@ -80,8 +82,8 @@ def _search_tiers(searcher, tree, needed: int, allowed, cache: dict, reading=nul
         floor = top.low * scale if top.total else floor
         seen |= top.matched
         if len(best) >= needed:
-            return Ranked(best, first.total, first.exact, exhausted=False)
-    return Ranked(best, first.total, first.exact)
+            return Ranked(best, first.total, first.exact, False, first.matched)
+    return Ranked(best, first.total, first.exact, True, first.matched)
 
 
 def _browse(searcher, needed: int, allowed) -> Ranked:
@@ -90,7 +92,8 @@ def _browse(searcher, needed: int, allowed) -> Ranked:
     reader = searcher.reader()
     docnums = [docnum for docnum in reader.all_doc_ids() if allowed is None or docnum in allowed]
     newest = heapq.nlargest(needed, docnums, key=lambda docnum: (dates[docnum], docnum))
-    return Ranked([(docnum, 0.0) for docnum in newest], len(docnums), exhausted=len(docnums) < needed)
+    return Ranked([(docnum, 0.0) for docnum in newest], len(docnums), True, len(docnums) < needed,
+                  frozenset(docnums))
 
 
 def _top(searcher, query, limit: int, allowed, mask, cache: dict, newest_first: bool = False) -> scoring.Top:

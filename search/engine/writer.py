@@ -18,6 +18,8 @@ import os
 import queue as queues
 import signal
 import sys
+import threading
+from contextlib import contextmanager
 
 from whoosh.writing import SegmentWriter
 
@@ -125,13 +127,9 @@ class SegmentWorkers:
         self._results = context.Queue()
         args = (ix, analyse, self._tasks, self._results, os.getpid())
         self._processes = [context.Process(target=_work, args=args, daemon=True) for _ in range(count)]
-        # Children inherit an ignored SIGINT from the moment they exist: Ctrl-C is the parent's.
-        handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
-        try:
+        with _sigint_ignored():
             for process in self._processes:
                 process.start()
-        finally:
-            signal.signal(signal.SIGINT, handler)
         self._segments: list = []
 
     def submit(self, item) -> list:
@@ -190,6 +188,25 @@ class SegmentWorkers:
             if process.exitcode not in (None, 0):
                 raise SearchError(f"an indexing worker died (exit code {process.exitcode}); "
                                   "the index is unchanged")
+
+
+@contextmanager
+def _sigint_ignored():
+    """Children forked meanwhile never see SIGINT: Ctrl-C is the parent's. Only the main thread
+    may set a handler (``signal.signal`` raises elsewhere, e.g. in a server's thread); another
+    thread blocks SIGINT in its own mask instead, which forked children inherit."""
+    if threading.current_thread() is threading.main_thread():
+        handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, handler)
+        return
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
 
 def _work(ix, analyse, tasks, results, parent: int):
