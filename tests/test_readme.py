@@ -74,3 +74,10 @@ def test_every_command_is_in_the_readme():
 @pytest.mark.parametrize("command, option", list(options()))
 def test_every_command_option_is_in_the_readme(command, option):
     assert re.search(rf"(?<![\w-]){re.escape(option)}(?![\w-])", README), f"`search {command} {option}`"
+
+
+def test_the_default_index_directory_holds_nothing_indexing_would_refuse():
+    """The README's first command indexes into ./index_data of a fresh clone."""
+    from search.engine.files import foreign_files
+
+    assert foreign_files(REPO / "index_data") == []
