@@ -25,11 +25,12 @@ def matches(searcher, query):
     return [(hit.docnum, round(hit.score, 6)) for hit in searcher.search(query, limit=None)]
 
 
-def queries():
-    for run in RUNS:
+def queries(runs=RUNS, word_phrases=WORD_PHRASES):
+    """(field, terms) of each run in both character fields and of each phrase of words."""
+    for run in runs:
         yield "body_han", list(han_runs(run)[0])
         yield "title_han", list(han_runs(run)[0])
-    for phrase in WORD_PHRASES:
+    for phrase in word_phrases:
         yield "body", [w.text for w in words(phrase)]
 
 

@@ -9,8 +9,8 @@ from whoosh import query as wq
 from whoosh.scoring import BM25F
 
 from search import Index
-from search.analysis import han_runs, words
 from search.engine.phrases import Adjacent
+from test_phrases import matches, queries
 
 RUNS = ["阿里云", "里云", "数据的跨境传输", "质量发", "的的", "开源", "软件的", "中国", "美国的", "人人", "发展的"]
 WORD_PHRASES = ["阿里云 美国", "开源 软件", "数据 的 跨境", "的 问题", "高质量 发展", "美国 的"]
@@ -27,26 +27,14 @@ def searcher(tmp_path_factory, sample_dir, news_dir):
             yield searcher
 
 
-def matches(searcher, query):
-    return [(hit.docnum, round(hit.score, 6)) for hit in searcher.search(query, limit=None)]
-
-
-def queries():
-    for run in RUNS:
-        yield "body_han", list(han_runs(run)[0])
-        yield "title_han", list(han_runs(run)[0])
-    for phrase in WORD_PHRASES:
-        yield "body", [w.text for w in words(phrase)]
-
-
-@pytest.mark.parametrize("field,terms", list(queries()))
+@pytest.mark.parametrize("field,terms", list(queries(RUNS, WORD_PHRASES)))
 def test_the_same_matches_and_scores_as_whooshs_phrase(searcher, field, terms):
     expected = matches(searcher, wq.Phrase(field, terms, boost=0.5))
     assert matches(searcher, Adjacent(field, terms, boost=0.5)) == expected
 
 
 def test_the_comparisons_are_not_vacuous(searcher):
-    found = [len(matches(searcher, wq.Phrase(field, terms))) for field, terms in queries()]
+    found = [len(matches(searcher, wq.Phrase(field, terms))) for field, terms in queries(RUNS, WORD_PHRASES)]
     assert sum(n > 0 for n in found) >= 15 and max(found) > 50
 
 

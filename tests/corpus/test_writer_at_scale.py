@@ -6,12 +6,13 @@ import io
 
 import pytest
 from whoosh import index as whoosh_index
-from whoosh.writing import CLEAR, SegmentWriter
+from whoosh.writing import SegmentWriter
 
 from search.documents.articles import read_article
 from search.engine.postings import _Blocks
 from search.engine.schema import build_schema, document
 from search.engine.writer import FastSegmentWriter
+from test_writer import _merge_all_into, _renumbered, build, postings, reference  # noqa: F401 (a fixture)
 
 NEWS_ARTICLES = 300
 
@@ -21,51 +22,6 @@ def documents(sample_dir, news_dir):
     paths = sorted(sample_dir.glob("*.md")) + sorted(news_dir.glob("*.md"))[:NEWS_ARTICLES]
     schema = build_schema()
     return [document(schema, read_article(path), b"0:0") for path in paths]
-
-
-def build(folder, documents, writer_class, **options):
-    folder.mkdir()
-    ix = whoosh_index.create_in(str(folder), build_schema())
-    writer = writer_class(ix, **options)
-    for doc in documents:
-        writer.add_document(**doc)
-    spilled = len(getattr(writer.pool, "runs", ()))
-    writer.commit()
-    return ix, spilled
-
-
-def postings(ix) -> list:
-    """Every posting with its value, and every term's statistics, of the whole index."""
-    with ix.reader() as reader:
-        found = []
-        for fieldname, term in reader.all_terms():
-            info = reader.term_info(fieldname, term)
-            stats = (info.weight(), info.doc_frequency(), info.min_length(), info.max_length(),
-                     info.max_weight(), info.min_id(), info.max_id())
-            matcher = reader.postings(fieldname, term)
-            found.append((fieldname, term, stats, [(d, w, v) for d, w, v in zip(
-                matcher.all_ids(), _weights(reader, fieldname, term), _values(reader, fieldname, term))]))
-        return found
-
-
-def _weights(reader, fieldname, term):
-    matcher = reader.postings(fieldname, term)
-    while matcher.is_active():
-        yield matcher.weight()
-        matcher.next()
-
-
-def _values(reader, fieldname, term):
-    matcher = reader.postings(fieldname, term)
-    while matcher.is_active():
-        yield matcher.value()
-        matcher.next()
-
-
-@pytest.fixture(scope="module")
-def reference(documents, tmp_path_factory):
-    ix, _ = build(tmp_path_factory.mktemp("whoosh") / "ix", documents, SegmentWriter)
-    return postings(ix)
 
 
 def test_the_same_postings_as_whooshs_writer(documents, reference, tmp_path):
@@ -105,24 +61,6 @@ def test_the_same_postings_when_segments_are_merged_in(documents, reference, tmp
     writer.commit(mergetype=lambda w, segments: _merge_all_into(w, segments))
     assert len(ix._segments()) == 1
     assert _renumbered(postings(ix), len(batches[2]), len(documents)) == _renumbered(reference, 0, 0)
-
-
-def _merge_all_into(writer, segments):
-    """A merge policy that folds every existing segment into the new one (after its own docs)."""
-    from whoosh.reading import SegmentReader
-
-    for segment in segments:
-        writer.add_reader(SegmentReader(writer.storage, writer.schema, segment))
-    return CLEAR(writer, [])
-
-
-def _renumbered(found, own_docs: int, total: int) -> dict:
-    """Postings by (field, term) in the reference's document numbers: the merged index numbers
-    the writer's own ``own_docs`` documents (the last ones) first, then the merged segments."""
-    def original(docnum):
-        return docnum + total - own_docs if docnum < own_docs else docnum - own_docs
-
-    return {(f, t): sorted((original(d), w, v) for d, w, v in posts) for f, t, _, posts in found}
 
 
 def test_pools_sharing_a_temporary_folder_keep_their_own_runs(documents, tmp_path):
