@@ -341,7 +341,7 @@ class ClusterEngine:
                           undated=documents - len(dated), oldest=_date(*min(dated)) if dated else None,
                           newest=_date(*max(dated)) if dated else None,
                           sources=dict(sorted(sources.items(), key=lambda kv: (-kv[1], kv[0]))),
-                          size_bytes=0, analysis=analysis_id())
+                          size_bytes=None, analysis=analysis_id())
 
 
 class _Sender:
