@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from typing import NamedTuple
@@ -27,6 +28,8 @@ from .url import ServerURL, parse_url
 BATCH_DOCS = 200  # documents per import request
 PER_PAGE = 250  # Typesense's largest page
 DELETE_PATHS = 50  # paths per delete-by-filter request
+READ_ATTEMPTS = 10  # reads tried while a follower says the collection is missing (failover)
+REPLICATION_WAIT = 30.0  # seconds for every node to see a new collection
 OVERLAP_IDS = 2500  # verbatim matches counted exactly against the other tiers (see _new_counts)
 REBUILD_HINT = "run `search index --rebuild PATH... --server URL` to rebuild it"
 START_HINT = "`python -m search.cluster.local_cluster start --dir DIR` starts a local one"
@@ -69,7 +72,7 @@ class ClusterEngine:
             self._client = typesense.Client({
                 "api_key": self.url.api_key,
                 "nodes": [{"host": host, "port": port, "protocol": self.url.protocol} for host, port in self.url.nodes],
-                "connection_timeout_seconds": 3, "num_retries": 3 * len(self.url.nodes) + 2,
+                "connection_timeout_seconds": 3, "num_retries": 3 + 8 * (len(self.url.nodes) - 1),
                 "retry_interval_seconds": 0.5})
         return self._client
 
@@ -117,8 +120,19 @@ class ClusterEngine:
         params = search.params() | {"page": page, "per_page": per_page, "include_fields": include}
         if sort_by:
             params["sort_by"] = sort_by
-        with self.talking():
-            return self.docs.search(params)
+        return self._read(lambda: self.docs.search(params))
+
+    def _read(self, call):
+        """``call()``, tried on the other nodes when one answers that the collection is missing:
+        while a new leader takes over, a follower can answer 404 for a moment."""
+        for attempt in range(READ_ATTEMPTS if len(self.url.nodes) > 1 else 1):
+            try:
+                with self.talking():
+                    return call()
+            except IndexMissingError:
+                if attempt == READ_ATTEMPTS - 1 or len(self.url.nodes) == 1:
+                    raise
+                time.sleep(0.2)
 
     def _count(self, search: Search) -> int:
         return self._count_all([search])[0]
@@ -128,8 +142,16 @@ class ClusterEngine:
         if not searches:
             return []
         body = {"searches": [s.params() | {"collection": self.url.collection, "per_page": 0} for s in searches]}
-        with self.talking():
+
+        def count():
             results = self.client.multi_search.perform(body, {})["results"]
+            if any(result.get("code") == 404 for result in results):
+                from typesense.exceptions import ObjectNotFound
+
+                raise ObjectNotFound(404, "not found")
+            return results
+
+        results = self._read(count)
         for result in results:
             if "error" in result:
                 raise SearchError(f"the cluster at {self.url} refused a search: {result['error']}")
@@ -156,6 +178,7 @@ class ClusterEngine:
         if not exists:
             with self.talking():
                 self.client.collections.create(collection_schema(self.url.collection))
+            self._await_collection()
         self._checked = False
         self._check()
         docs_by_path = self._docs_by_path()
@@ -180,6 +203,15 @@ class ClusterEngine:
             return False
         except ObjectNotFound:
             return False
+
+    def _await_collection(self) -> None:
+        """Wait until every node knows a new collection (followers apply it a moment later)."""
+        deadline = time.monotonic() + REPLICATION_WAIT
+        while sum(self._exists() for _ in self.url.nodes) < len(self.url.nodes):
+            if time.monotonic() > deadline:
+                raise SearchError(f"the cluster at {self.url} did not replicate the new collection within "
+                                  f"{REPLICATION_WAIT:.0f}s: check that every node is healthy")
+            time.sleep(0.1)
 
     def _docs_by_path(self) -> dict[str, tuple[bytes, set[str]]]:
         """path → (stamp, article ids), from the collection; a file whose documents carry different
@@ -305,8 +337,7 @@ class ClusterEngine:
         return dated[:needed]
 
     def article(self, key: str) -> Document:
-        with self.talking():
-            return _document(self.docs[key].retrieve())
+        return _document(self._read(lambda: self.docs[key].retrieve()))
 
     def find(self, doc_id_or_path: str) -> Document | None:
         from typesense.exceptions import ObjectNotFound

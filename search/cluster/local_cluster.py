@@ -54,6 +54,7 @@ class Node:
     peering_port: int
     data_dir: Path
     pid: int | None = None
+    killed: bool = False  # stopped on purpose by ``kill``
     process: subprocess.Popen | None = field(default=None, repr=False)
 
     def healthy(self) -> bool:
@@ -116,19 +117,19 @@ class LocalCluster:
 
     def restart(self, node: Node, timeout: float = HEALTH_TIMEOUT) -> None:
         """Start a stopped node again with its data and ports (it rejoins the cluster)."""
+        node.killed = False
         self._launch(node, self.root / "nodes")
         self._save()
         self.wait_healthy(timeout)
 
     def wait_healthy(self, timeout: float = HEALTH_TIMEOUT) -> None:
-        """Poll every running node's ``/health`` until all are ok (a leader is elected)."""
+        """Poll ``/health`` of every node not killed on purpose until all are ok (a leader is elected)."""
         deadline = time.monotonic() + timeout
         while True:
-            running = [node for node in self.nodes if node.alive()]
-            if len(running) < len(self.nodes) and not any(n.process is None for n in self.nodes):
-                dead = [n.data_dir.name for n in self.nodes if not n.alive()]
-                if dead and all(n.process is not None for n in self.nodes):
-                    raise RuntimeError(f"typesense node(s) {', '.join(dead)} exited; see {self.root}/*.log")
+            running = [node for node in self.nodes if not node.killed]
+            dead = [node.data_dir.name for node in running if not node.alive()]
+            if dead:
+                raise RuntimeError(f"typesense node(s) {', '.join(dead)} exited; see {self.root}/*.log")
             if running and all(node.healthy() for node in running):
                 return
             if time.monotonic() > deadline:
@@ -153,6 +154,7 @@ class LocalCluster:
 
     def kill(self, node: Node) -> None:
         """Stop one node at once (SIGKILL), as a crash would."""
+        node.killed = True
         _signal(node.pid, signal.SIGKILL)
         if node.process is not None:
             node.process.wait(STOP_TIMEOUT)
