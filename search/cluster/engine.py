@@ -51,6 +51,8 @@ class ClusterEngine:
         self.url: ServerURL = parse_url(url)
         self._client = None
         self._checked = False
+        self._ranked: list[str] = []  # the ids of the last ranking, in order
+        self._read_ahead: dict[str, dict] = {}  # stored documents fetched with the ones before them
 
     def close(self) -> None:
         self._client = None
@@ -116,8 +118,10 @@ class ClusterEngine:
         self._checked = True
 
     def _search(self, search: Search, page: int = 1, per_page: int = PER_PAGE, sort_by: str | None = None,
-                include: str = "id,date") -> dict:
-        params = search.params() | {"page": page, "per_page": per_page, "include_fields": include}
+                include: str | None = "id,date") -> dict:
+        params = search.params() | {"page": page, "per_page": per_page}
+        if include:
+            params["include_fields"] = include
         if sort_by:
             params["sort_by"] = sort_by
         return self._read(lambda: self.docs.search(params))
@@ -251,6 +255,11 @@ class ClusterEngine:
     def rank(self, tree, needed: int, filters, sort: str) -> Ranked:
         """The first ``needed`` (id, score) pairs of a parsed query, tier by tier (None: what the
         filters allow, newest first), with exact counts."""
+        ranked = self._rank(tree, needed, filters, sort)
+        self._ranked, self._read_ahead = [key for key, _ in ranked.best], {}
+        return ranked
+
+    def _rank(self, tree, needed: int, filters, sort: str) -> Ranked:
         self._check()
         base = filter_clauses(filters)
         if tree is None:
@@ -337,7 +346,15 @@ class ClusterEngine:
         return dated[:needed]
 
     def article(self, key: str) -> Document:
-        return _document(self._read(lambda: self.docs[key].retrieve()))
+        """The stored article of one ranked id. The facade asks for a page's ids in rank order:
+        the first one fetches the rest of the ranking with it, in one request."""
+        if key not in self._read_ahead and key in self._ranked:
+            ahead = self._ranked[self._ranked.index(key):][:PER_PAGE]
+            search = Search(filters=(f"id:[{','.join(ahead)}]",))
+            found = self._search(search, per_page=len(ahead), include=None)
+            self._read_ahead = {hit["document"]["id"]: hit["document"] for hit in found["hits"]}
+        stored = self._read_ahead.get(key)
+        return _document(stored if stored is not None else self._read(lambda: self.docs[key].retrieve()))
 
     def find(self, doc_id_or_path: str) -> Document | None:
         from typesense.exceptions import ObjectNotFound
