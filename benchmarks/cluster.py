@@ -43,10 +43,12 @@ def subset(tarball: Path, corpus_dir: Path | None, size: int, dest: Path) -> Pat
         for path in sorted(corpus_dir.rglob("*.md"))[:size]:
             shutil.copy(path, dest / path.name)
         return dest
-    with tarfile.open(tarball) as tar:
-        members = sorted((m for m in tar if m.isfile() and m.name.endswith(".md")), key=lambda m: m.name)
-        for member in members[:size]:
-            (dest / Path(member.name).name).write_bytes(tar.extractfile(member).read())
+    with tarfile.open(tarball) as tar:  # names first, then one pass in archive order (no seeks back)
+        wanted = set(sorted(m.name for m in tar if m.isfile() and m.name.endswith(".md"))[:size])
+    with tarfile.open(tarball, mode="r|gz") as tar:
+        for member in tar:
+            if member.name in wanted:
+                (dest / Path(member.name).name).write_bytes(tar.extractfile(member).read())
     return dest
 
 
