@@ -142,6 +142,8 @@ def main(argv=None) -> int:
     from search.cluster.local_cluster import LocalCluster
 
     results = {"size": args.size, "clients": args.clients, "rounds": args.rounds}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    save = lambda: args.out.write_text(json.dumps(results, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     with tempfile.TemporaryDirectory(prefix="cluster-bench-") as tmp:
         tmp = Path(tmp)
         log(f"copying {args.size} articles")
@@ -150,16 +152,17 @@ def main(argv=None) -> int:
         results["local"] = {"import": timed_import(str(tmp / "local"), folder)}
         log(f"local engine: {args.clients} clients")
         results["local"]["queries"] = query_load(str(tmp / "local"), args.clients, args.rounds)
+        save()
         for nodes in (1, 3):
             with LocalCluster(tmp / f"cluster{nodes}", nodes=nodes).start() as cluster:
                 log(f"{nodes}-node cluster: import")
                 entry = results[f"cluster_{nodes}_nodes"] = {"import": timed_import(cluster.url, folder)}
                 log(f"{nodes}-node cluster: {args.clients} clients")
                 entry["queries"] = query_load(cluster.url, args.clients, args.rounds)
+                save()
                 if nodes == 1 and not args.skip_relevance:
                     results["relevance"] = relevance(cluster.url.rsplit("/", 1)[0], args.relevance_max_docs, tmp)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    save()
     print(json.dumps(results, ensure_ascii=False, indent=1))
     return 0
 

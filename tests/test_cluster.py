@@ -219,3 +219,14 @@ def test_the_script_starts_and_stops_a_node(tmp_path, articles_dir):
     assert not (tmp_path / "cluster.json").exists()
     with Index(url) as idx, pytest.raises(SearchError, match="cannot reach the cluster"):
         idx.stats()
+
+
+def test_a_page_of_many_hits_is_read_in_one_post(server_url, tmp_path):
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for n in range(120):
+        (folder / f"post{n:03}.md").write_text(f"---\ntitle: 第{n}篇\n---\n氦闪实验 第{n}篇\n", encoding="utf-8")
+    with Index(server_url) as idx:
+        assert idx.add([folder]).added == 120
+        results = idx.search("氦闪实验", limit=120)  # 120 ids: past a GET's 4,000-character query string
+    assert len(results) == results.total == 120

@@ -124,7 +124,21 @@ class ClusterEngine:
             params["include_fields"] = include
         if sort_by:
             params["sort_by"] = sort_by
-        return self._read(lambda: self.docs.search(params))
+        return self._read(lambda: self._post_searches([params])[0])
+
+    def _post_searches(self, searches: list[dict]) -> list[dict]:
+        """Searches sent in one POST (``multi_search``: a GET's query string is capped at 4,000
+        characters, which a page of 100 ids exceeds); a missing collection raises ObjectNotFound."""
+        from typesense.exceptions import ObjectNotFound
+
+        body = {"searches": [params | {"collection": self.url.collection} for params in searches]}
+        results = self.client.multi_search.perform(body, {})["results"]
+        if any(result.get("code") == 404 for result in results):
+            raise ObjectNotFound(404, "not found")
+        for result in results:
+            if "error" in result:
+                raise SearchError(f"the cluster at {self.url} refused a search: {result['error']}")
+        return results
 
     def _read(self, call):
         """``call()``, tried on the other nodes when one answers that the collection is missing:
@@ -145,20 +159,7 @@ class ClusterEngine:
         """How many articles each search matches, in one request."""
         if not searches:
             return []
-        body = {"searches": [s.params() | {"collection": self.url.collection, "per_page": 0} for s in searches]}
-
-        def count():
-            results = self.client.multi_search.perform(body, {})["results"]
-            if any(result.get("code") == 404 for result in results):
-                from typesense.exceptions import ObjectNotFound
-
-                raise ObjectNotFound(404, "not found")
-            return results
-
-        results = self._read(count)
-        for result in results:
-            if "error" in result:
-                raise SearchError(f"the cluster at {self.url} refused a search: {result['error']}")
+        results = self._read(lambda: self._post_searches([s.params() | {"per_page": 0} for s in searches]))
         return [result["found"] for result in results]
 
     # -- writing -----------------------------------------------------------------------------
