@@ -7,8 +7,10 @@ values of array fields, with ``[a,b]`` meaning any of them. So:
 - WORDS: the query's words in ``q`` over ``title,body,grams`` (a leaf of several words is a phrase);
 - VERBATIM: each Han run as a phrase of characters over ``title_chars,body_chars``;
 - EVERY_WORD: the loose words in ``q`` unquoted, in any order;
-- ANY_WORD / SOME_WORDS: ``words:=[…]`` (any whole word; any word or sub-word), no ``q``, so these
-  two tiers are ordered by date, not scored (Typesense 0.24 has no scored OR between words);
+- ANY_WORD / SOME_WORDS: ``words:=[…]`` (any whole word; any word or sub-word), no ``q``: these
+  two tiers are counted exactly by the filter, and ordered by a second search for their words with
+  token dropping (Typesense 0.24 has no scored OR between words), which may miss some of their
+  articles: those follow newest first;
 - excluded words, ``title:``, ``source:`` and the like, and ``Filters``: exact ``filter_by`` clauses.
 
 What Typesense 0.24 cannot express is refused with a ``QueryError`` that says so: OR, nested
@@ -17,7 +19,7 @@ groups, an excluded phrase of several words, ``title:`` with a prefix, and more 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..analysis import filter_term, han_runs, query_segmenter, sub_words, words
 from ..errors import QueryError
@@ -39,6 +41,8 @@ class Search:
     query_by: tuple[str, ...] = WORD_FIELDS
     filters: tuple[str, ...] = ()
     prefix: bool = False
+    order_by: str = ""  # words that order an unscored tier's best articles (see ``ordering``)
+    drop_tokens: int = 0
 
     @property
     def scored(self) -> bool:
@@ -46,11 +50,19 @@ class Search:
 
     def params(self) -> dict:
         params = {"q": self.q, "query_by": ",".join(self.query_by), "num_typos": 0, "prefix": self.prefix,
-                  "drop_tokens_threshold": 0, "typo_tokens_threshold": 0, "pre_segmented_query": True,
-                  "exhaustive_search": True}
+                  "drop_tokens_threshold": self.drop_tokens, "typo_tokens_threshold": 0, "pre_segmented_query": True,
+                  "exhaustive_search": self.drop_tokens > 0}  # exhaustive search drops tokens too
         if self.filters:
             params["filter_by"] = " && ".join(self.filters)
         return params
+
+    def ordering(self, depth: int) -> "Search | None":
+        """For a tier matched by ``filter_by`` alone: its articles that Typesense finds for the
+        tier's words with token dropping (all the words, then fewer), scored by text match. Not
+        every article of the tier: the rest follow newest first."""
+        if self.scored or not self.order_by:
+            return None
+        return replace(self, q=self.order_by, order_by="", drop_tokens=depth)
 
     def within(self, ids) -> "Search":
         """The articles of this search among ``ids`` (for counting overlaps: Typesense 0.24 does
@@ -102,8 +114,9 @@ def tier_search(tree, tier: Tier, base: list[str]) -> Search | None:
         tokens = list(dict.fromkeys(tokens + [sub for t in tokens for sub in sub_words(t, has_word)]))
     if not tokens:
         return None
-    return _text_search([_q(leaf) for leaf in required], filters + (f"words:=[{','.join(map(value, tokens))}]",),
-                        required)
+    search = _text_search([_q(leaf) for leaf in required], filters + (f"words:=[{','.join(map(value, tokens))}]",),
+                          required)
+    return replace(search, order_by=" ".join(_loose_tokens_of(loose)))
 
 
 def _text_search(q_parts: list[str], filters: tuple, leaves: list[Leaf]) -> Search:
@@ -123,6 +136,10 @@ def _verbatim(parts: _Parts, filters: tuple) -> Search | None:
     q = " ".join(f'"{" ".join(run)}"' if len(run) > 1 else run for run in runs)
     others = tuple(f"words:={value(w.text)}" for w in words(leaf.text) if not han_runs(w.text))
     return Search(q, CHAR_FIELDS[leaf.field], filters + others)
+
+
+def _loose_tokens_of(leaves: list[Leaf]) -> list[str]:
+    return list(dict.fromkeys(t for leaf in leaves for t in _loose_tokens(leaf)))
 
 
 def _loose_tokens(leaf: Leaf) -> list[str]:

@@ -30,6 +30,7 @@ PER_PAGE = 250  # Typesense's largest page
 DELETE_PATHS = 50  # paths per delete-by-filter request
 READ_ATTEMPTS = 10  # reads tried while a follower says the collection is missing (failover)
 REPLICATION_WAIT = 30.0  # seconds for every node to see a new collection
+ORDER_DEPTH = 1000  # drop_tokens_threshold of the search that orders an unscored tier
 OVERLAP_IDS = 2500  # verbatim matches counted exactly against the other tiers (see _new_counts)
 REBUILD_HINT = "run `search index --rebuild PATH... --server URL` to rebuild it"
 START_HINT = "`python -m search.cluster.local_cluster start --dir DIR` starts a local one"
@@ -287,6 +288,10 @@ class ClusterEngine:
             if not count:
                 continue
             _, hits = self._fetch(search, needed, None if search.scored else "date:desc", len(plan) - band)
+            ordering = search.ordering(ORDER_DEPTH)
+            if ordering is not None:  # the tier's best by text match first, then the rest newest first
+                _, scored = self._fetch(ordering, needed, None, len(plan) - band)
+                hits = scored + [(key, score) for key, score in hits if key not in dict(scored)]
             for key, score in hits:
                 if key not in seen and len(best) < needed:
                     seen.add(key)
