@@ -26,6 +26,7 @@ from .schema import collection_schema, doc_id, document, is_ours
 from .url import ServerURL, parse_url
 
 BATCH_DOCS = 200  # documents per import request
+IMPORT_ATTEMPTS = 5  # a batch answered with an empty body is sent again
 PER_PAGE = 250  # Typesense's largest page
 DELETE_PATHS = 50  # paths per delete-by-filter request
 READ_ATTEMPTS = 10  # reads tried while a follower says the collection is missing (failover)
@@ -430,8 +431,7 @@ class _Sender:
         batch = [doc for _, _, docs, _ in self.pending for doc in docs]
         results = []
         if batch:
-            with self.engine.talking():
-                results = self.engine.docs.import_(batch, {"action": "upsert"})
+            results = self._import(batch)
         outcome = {doc["key"]: result for doc, result in zip(batch, results)}
         vanished = []
         for path, old, docs, errors in self.pending:
@@ -453,6 +453,19 @@ class _Sender:
                 self.progress(self.done, self.total)
         self.engine.delete_keys(vanished)
         self.pending = []
+
+
+    def _import(self, batch: list[dict]) -> list[dict]:
+            """One batch of upserts. A follower forwarding it to a busy leader can answer with an
+            empty body: the batch is sent again (an upsert twice is the same upsert)."""
+            for attempt in range(IMPORT_ATTEMPTS):
+                try:
+                    with self.engine.talking():
+                        return self.engine.docs.import_(batch, {"action": "upsert"})
+                except SearchError as error:
+                    if "Invalid response" not in str(error) or attempt == IMPORT_ATTEMPTS - 1:
+                        raise
+                    time.sleep(1.0)
 
 
 def _read(path):
