@@ -197,7 +197,32 @@ class ClusterEngine:
             sender.add_file(path, stamp)
         sender.flush()
         self._delete_paths(changes.stale_paths, docs_by_path, report)
+        stale = sum(len(docs_by_path[p][1]) for p in changes.stale_paths)
+        self._await_replicas(len(sender.owners) - stale)
         return report
+
+    def _await_replicas(self, expected: int) -> None:
+        """Wait (up to ``REPLICATION_WAIT``) until every node that answers holds ``expected``
+        documents: the leader acknowledges writes before followers apply them, and a query
+        right after ``search index`` may go to any node."""
+        if len(self.url.nodes) == 1:
+            return
+        import requests
+
+        deadline = time.monotonic() + REPLICATION_WAIT
+        waiting = list(self.url.nodes)
+        while waiting and time.monotonic() < deadline:
+            for node in list(waiting):
+                host, port = node
+                try:
+                    reply = requests.get(f"{self.url.protocol}://{host}:{port}/collections/{self.url.collection}",
+                                         headers={"X-TYPESENSE-API-KEY": self.url.api_key}, timeout=2)
+                    if reply.status_code != 200 or reply.json().get("num_documents") == expected:
+                        waiting.remove(node)
+                except (requests.exceptions.RequestException, ValueError):
+                    waiting.remove(node)  # a node that is down catches up when it rejoins
+            if waiting:
+                time.sleep(0.1)
 
     def _exists(self) -> bool:
         from typesense.exceptions import ObjectNotFound
