@@ -13,7 +13,7 @@ import sys
 import click
 
 from .errors import SearchError
-from .settings import DEFAULT_INDEX_DIR, INDEX_DIR_ENV
+from .settings import DEFAULT_INDEX_DIR, INDEX_DIR_ENV, SERVER_ENV
 
 EXAMPLES = """
 \b
@@ -58,6 +58,21 @@ def index_dir_option(command):
                         help="Where the index lives.")(command)
 
 
+def server_option(command):
+    return click.option("--server", metavar="URL", envvar=SERVER_ENV, show_envvar=True, callback=_server_url,
+                        help="Use a Typesense cluster instead of --index-dir: "
+                             "typesense://KEY@HOST:PORT[,HOST:PORT...]/COLLECTION (typesenses:// for TLS).")(command)
+
+
+def _server_url(ctx, param, value):
+    """A ``--server`` URL checked before any work (a bad one is one line and exit 2)."""
+    if value is not None:
+        from .cluster.url import parse_url
+
+        parse_url(value)
+    return value
+
+
 def json_option(command):
     return click.option("--json", "as_json", is_flag=True, help="Print JSON Lines for scripts.")(command)
 
@@ -73,7 +88,8 @@ def cli():
 @click.option("--rebuild", is_flag=True, help="Discard the index and build it from scratch.")
 @click.option("--workers", type=click.IntRange(1), help="Parallel worker processes [default: one per core].")
 @index_dir_option
-def index(paths, rebuild, workers, index_dir):
+@server_option
+def index(paths, rebuild, workers, index_dir, server):
     """Index (or re-index) articles under PATHS: files or folders, searched recursively.
 
     Only new and changed files are analysed; documents of files that are gone from PATHS are
@@ -86,11 +102,11 @@ def index(paths, rebuild, workers, index_dir):
     from .formatting import printable
     from .index import Index
 
-    with Index(index_dir) as idx, _Progress() as progress:
+    with Index(server or index_dir) as idx, _Progress() as progress:
         report = idx.add(paths, rebuild=rebuild, progress=progress, workers=workers)
     for path, reason in report.skipped:
         click.echo(f"skipped {printable(path)}: {reason}", err=True)
-    click.echo(f"indexed {printable(index_dir)}: {report.summary()}", err=True)
+    click.echo(f"indexed {printable(str(idx.path) if server else index_dir)}: {report.summary()}", err=True)
     missing = [p for p in paths if not os.path.exists(p)]
     sys.exit(2 if missing else 0)
 
@@ -111,7 +127,8 @@ def index(paths, rebuild, workers, index_dir):
               help="Highlight matches; auto means on a terminal unless NO_COLOR is set.")
 @json_option
 @index_dir_option
-def query(words, source, category, author, since, until, sort, limit, page, color, as_json, index_dir):
+@server_option
+def query(words, source, category, author, since, until, sort, limit, page, color, as_json, index_dir, server):
     """Search the index for WORDS; prints ranked articles with highlighted snippets. With no
     words but a filter, lists the articles it allows, newest first.
 
@@ -140,7 +157,7 @@ def query(words, source, category, author, since, until, sort, limit, page, colo
     if not words and not filters:
         raise click.UsageError("give words to search for, or a filter (--source, --category, --author, "
                                "--since, --until) to list articles")
-    with Index(index_dir) as idx:
+    with Index(server or index_dir) as idx:
         results = idx.search(" ".join(words), limit=limit, page=page, filters=filters, sort=sort)
     use_color = _use_color(color)
     if as_json:
@@ -158,12 +175,13 @@ def query(words, source, category, author, since, until, sort, limit, page, colo
 @click.argument("doc_id")
 @json_option
 @index_dir_option
-def show(doc_id, as_json, index_dir):
+@server_option
+def show(doc_id, as_json, index_dir, server):
     """Print one stored article by its id (for files, the path)."""
     from .formatting import format_document, to_json
     from .index import Index
 
-    with Index(index_dir) as idx:
+    with Index(server or index_dir) as idx:
         doc = idx.get(doc_id)
     click.echo(to_json(doc) if as_json else format_document(doc))
 
@@ -171,12 +189,13 @@ def show(doc_id, as_json, index_dir):
 @cli.command()
 @json_option
 @index_dir_option
-def stats(as_json, index_dir):
+@server_option
+def stats(as_json, index_dir, server):
     """Show what is indexed: documents, dates, sources, size."""
     from .formatting import format_stats, to_json
     from .index import Index
 
-    with Index(index_dir) as idx:
+    with Index(server or index_dir) as idx:
         info = idx.stats()
     click.echo(to_json(info) if as_json else format_stats(info))
 

@@ -104,7 +104,8 @@ def format_stats(stats: IndexStats) -> str:
         f"index:     {stats.path}",
         f"documents: {stats.documents} (from {stats.files} files{_gone(stats.files_gone)})",
         f"dates:     {_day(stats.oldest) or '-'} to {_day(stats.newest) or '-'} ({stats.undated} undated)",
-        f"size:      {stats.size_bytes / 2**20:.1f} MB",
+        f"size:      {stats.size_bytes / 2**20:.1f} MB" if stats.size_bytes is not None
+        else "size:      unknown (Typesense does not report the size of one collection)",
         f"analysis:  {stats.analysis}",
     ]
     if stats.sources:

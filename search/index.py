@@ -12,6 +12,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
+from .cluster.url import is_server_url
 from .engine import LocalEngine
 from .errors import IndexClosedError, QueryError, SearchError
 from .highlight import Marks, make_snippet, merge_spans
@@ -19,16 +20,24 @@ from .query import Filters, QuerySyntaxError, parse
 from .results import Document, Hit, IndexReport, IndexStats, SearchResults
 from .settings import default_index_dir
 
+
 class Index:
-    """A search index in a directory; use as a context manager or call ``close()``."""
+    """A search index in a directory, or on a Typesense cluster given a ``typesense://`` URL
+    (see ``search.cluster``); use as a context manager or call ``close()``."""
 
     def __init__(self, path: str | os.PathLike | None = None):
         if path is not None and not isinstance(path, (str, os.PathLike)):
             raise TypeError(f"Index(path) takes a folder path (str or PathLike), not {type(path).__name__}")
-        self.path = Path(path) if path is not None else default_index_dir()
-        if self.path.exists() and not self.path.is_dir():
-            raise SearchError(f"{self.path} is a file, not an index folder: give a folder's path")
-        self._engine = LocalEngine(self.path)
+        if is_server_url(path):
+            from .cluster.engine import ClusterEngine
+
+            self._engine = ClusterEngine(path)
+            self.path = str(self._engine.url)  # the URL without its key, for messages
+        else:
+            self.path = Path(path) if path is not None else default_index_dir()
+            if self.path.exists() and not self.path.is_dir():
+                raise SearchError(f"{self.path} is a file, not an index folder: give a folder's path")
+            self._engine = LocalEngine(self.path)
         self._closed = False
 
     def __enter__(self):

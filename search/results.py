@@ -96,7 +96,7 @@ class IndexStats:
     oldest: datetime | None
     newest: datetime | None
     sources: dict[str, int] = field(default_factory=dict)
-    size_bytes: int = 0
+    size_bytes: int | None = 0  # None: the engine cannot tell (a cluster)
     analysis: str = ""
     files_gone: int = 0
 

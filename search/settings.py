@@ -5,6 +5,7 @@ from pathlib import Path
 
 DEFAULT_INDEX_DIR = "index_data"
 INDEX_DIR_ENV = "SEARCH_INDEX_DIR"
+SERVER_ENV = "SEARCH_SERVER"  # a typesense:// URL: use a cluster instead of the index folder
 
 
 def default_index_dir() -> Path:

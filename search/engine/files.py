@@ -10,16 +10,7 @@ import os
 import re
 from pathlib import Path
 
-
-def is_gone(path: str) -> bool:
-    """Whether no file is at ``path`` any more (one that cannot be checked is not gone)."""
-    try:
-        os.stat(path)
-    except (FileNotFoundError, NotADirectoryError):
-        return True
-    except OSError:
-        return False
-    return False
+from ..documents.changes import is_gone  # noqa: F401 (re-exported)
 
 
 INDEX_NAME = "MAIN"

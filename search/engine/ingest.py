@@ -1,7 +1,6 @@
 """Turning files into analysed index documents, in parallel, with a report of what happened.
 
-``plan()`` compares the files under the given paths with what the index already holds (by
-size and modification time) and decides what to add, replace and remove. ``Update`` stages
+``plan()`` (``search.documents.changes``) decides what to add, replace and remove. ``Update`` stages
 those changes in the index writer, reading and segmenting files in parallel worker processes
 that write segments of their own, and counts the outcome of every file in an ``IndexReport``.
 """
@@ -9,60 +8,17 @@ that write segments of their own, and counts the outcome of every file in an ``I
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from ..documents import Article, find_files, os_reason, read_article, read_jsonl
+from ..documents import Article, read_article, read_jsonl
+from ..documents.changes import Plan, plan, stamp  # noqa: F401 (re-exported)
 from ..errors import ArticleError
 from ..results import IndexReport
-from .files import is_gone
 from .schema import build_schema, document
 from .writer import SegmentWorkers
 
 PARALLEL_MIN_FILES = 200  # files per worker below which forking costs more than it saves
-
-
-@dataclass
-class Plan:
-    """The files to (re)analyse and the indexed paths to drop."""
-
-    changed: list[tuple[Path, bytes]]
-    stale_paths: list[str]
-    unchanged_paths: list[str]
-
-
-def stamp(path: Path) -> bytes:
-    """What identifies one version of a file: size and modification time."""
-    info = path.stat()
-    return f"{info.st_size}:{info.st_mtime_ns}".encode()
-
-
-def plan(paths: Iterable[str | Path], indexed: dict[str, bytes], exclude: Iterable[Path],
-         report: IndexReport) -> Plan:
-    """Walk ``paths`` and compare each file with the ``indexed`` path → stamp map. Indexed
-    paths that are gone are stale: those under ``paths``, and any whose file no longer
-    exists wherever it was (a moved or deleted folder)."""
-    roots = [os.path.abspath(p) for p in paths]
-    changed, seen = [], set()
-    for path in find_files(roots, exclude=exclude, onerror=lambda *skip: report.skipped.append(skip)):
-        key = str(path)
-        seen.add(key)
-        try:
-            current = stamp(path)
-        except OSError as error:
-            report.skipped.append((key, os_reason(error)))
-            continue
-        if indexed.get(key) != current:
-            changed.append((path, current))
-    changed_keys = {str(p) for p, _ in changed}
-    unchanged = [p for p in seen if p in indexed and p not in changed_keys]
-    stale = [p for p in indexed if p not in seen and (_under(p, roots) or is_gone(p))]
-    return Plan(changed, stale, unchanged)
-
-
-def _under(path: str, roots: list[str]) -> bool:
-    return any(path == root or path.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
 
 
 class Update:

@@ -64,26 +64,33 @@ def feedback(searcher, tree, docnums: list[int], reading=nullcontext) -> dict[st
 def _search_tiers(searcher, tree, needed: int, allowed, cache: dict, reading=nullcontext, expansion=None,
                   newest_first: bool = False) -> Ranked:
     """The tiers of ``tree`` in order, each adding the articles the tiers before did not match,
-    in rank order (or each tier newest first), until ``needed`` are found.
+    in rank order, until ``needed`` are found; by date, the first tier newest first, then every
+    partial match newest first.
 
     The first tier always runs in full: its count is the total. A later tier runs only when the
     page reaches it. Scores are BM25F, a tier's scaled down where needed so that its best is at
     most the lowest of the tier above (over both tiers' whole ranges, so the same on every page):
     scores never rise down the list."""
     compiled = lru_cache(maxsize=None)(partial(tier_query, tree, expansion=expansion))
-    best, seen, first, floor = [], frozenset(), None, None
+    best, seen, first, floor, partial_matches = [], frozenset(), None, None, []
     for tier in tiers(tree):
         query = compiled(tier)
         with reading():
             top = _top(searcher, query, needed - len(best), allowed, seen, cache, newest_first)
         first = first or top
-        scale = floor / top.high if floor is not None and top.high > floor and not newest_first else 1.0
+        seen |= top.matched
+        if newest_first and top is not first:  # partial matches: all of them, newest first, below
+            partial_matches += top.best
+            continue
+        scale = floor / top.high if floor is not None and top.high > floor else 1.0
         best += [(docnum, score * scale) for docnum, score in top.best]
         floor = top.low * scale if top.total else floor
-        seen |= top.matched
         if len(best) >= needed:
             return Ranked(best, first.total, first.exact, False, first.matched)
-    return Ranked(best, first.total, first.exact, True, first.matched)
+    if partial_matches:
+        dates = date_column(searcher)
+        best += heapq.nlargest(needed - len(best), partial_matches, key=lambda pair: (dates[pair[0]], pair[0]))
+    return Ranked(best, first.total, first.exact, len(best) < needed, first.matched)
 
 
 def _browse(searcher, needed: int, allowed) -> Ranked:
