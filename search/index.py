@@ -66,9 +66,11 @@ class Index:
         return self._live.refresh()
 
     def search(self, text: str, limit: int = 10, page: int = 1, filters: Filters | None = None,
-               sort: str = "relevance") -> SearchResults:
+               sort: str = "relevance", suggest: bool = True) -> SearchResults:
         """Ranked hits for ``text``: articles with all words first, then with some of them. With
-        no words but ``filters``, every article they allow, newest first."""
+        no words but ``filters``, every article they allow, newest first. When no article has
+        every word, ``suggestion`` holds a close query that some article matches (unless
+        ``suggest`` is False)."""
         _check_search(text, limit, page, filters, sort)
         tree = _parse(text, filters)
         ranked = self._live.rank(tree, page * limit, filters, sort)
@@ -76,8 +78,11 @@ class Index:
         first = (page - 1) * limit + 1
         hits = [self._hit(marks, docnum, score, rank) for rank, (docnum, score) in enumerate(ranked.best[first - 1:], first)]
         estimate = (lambda count: count) if ranked.exact else _two_digits
+        # Only when no article has every word: a query that works pays nothing for it.
+        wanted = suggest and tree is not None and not ranked.total_all_words
+        suggestion = self._live.suggest(text) if wanted else None
         return SearchResults(text, hits, estimate(ranked.total), page, limit, total_exact=ranked.exact,
-                             total_all_words=estimate(ranked.total_all_words))
+                             total_all_words=estimate(ranked.total_all_words), suggestion=suggestion)
 
     def _hit(self, marks: Marks, docnum: int, score: float, rank: int) -> Hit:
         doc = self._engine.article(docnum)

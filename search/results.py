@@ -32,7 +32,9 @@ class SearchResults:
     """One page of hits; how many articles match in all (``total``: the same on every page, for
     every limit and sort) and how many of them contain every word (``total_all_words``; the rest
     contain some of the words, or parts of them). Counts are exact, or (``total_exact`` False)
-    estimated, when testing every candidate of a phrase would cost more than the page."""
+    estimated, when testing every candidate of a phrase would cost more than the page.
+    ``suggestion`` is the query with its Chinese runs that no article holds replaced by close ones
+    that some article holds (same pinyin, or the mainland word), when no article has every word."""
 
     query: str
     hits: list[Hit]
@@ -41,6 +43,7 @@ class SearchResults:
     limit: int
     total_exact: bool = True
     total_all_words: int = 0
+    suggestion: str | None = None  # "did you mean": set when nothing, or no article, has every word
 
     def __iter__(self):
         return iter(self.hits)

@@ -107,6 +107,23 @@ def _opencc_t2s():
     return opencc.OpenCC("t2s").convert, opencc.__version__
 
 
+@cache
+def _opencc_tw2sp():
+    import opencc
+
+    return opencc.OpenCC("tw2sp").convert
+
+
+def regional_variant(text: str) -> str | None:
+    """``text`` with Taiwan's words replaced by the mainland's (網路 → 网络, OpenCC's tw2sp) and
+    folded, where that differs from folding ``text`` alone and keeps its length; else None. Not
+    part of folding: 資訊 would become 信息 and no longer find 资讯. Used for suggestions."""
+    if text.isascii():
+        return None
+    variant = fold(_opencc_tw2sp()(text))
+    return variant if len(variant) == len(text) and variant != fold(text) else None
+
+
 def script_converter():
     """The Traditional-to-Simplified conversion in use, or None when script folding is off."""
     return _opencc_t2s()[0] if script_folding() else None

@@ -192,6 +192,14 @@ class LocalEngine:
         the filters allow, newest first), with the numbers of matches."""
         return rank(self.searcher(), tree, needed, filters, sort, self.reading)
 
+    def suggest(self, text: str) -> str | None:
+        """``text`` with its Chinese runs that no article holds replaced by close ones that some
+        article holds (``engine.suggest``), or None."""
+        from .suggest import suggest
+
+        with self.reading():
+            return suggest(self.searcher(), text)
+
     def article(self, docnum: int) -> Document:
         """The stored article of one ranked docnum."""
         with self.reading():
