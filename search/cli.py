@@ -108,11 +108,13 @@ def index(paths, rebuild, workers, index_dir):
 @click.option("--page", type=click.IntRange(1), default=1, show_default=True, help="Page of results.")
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
               help="Highlight matches; auto means on a terminal unless NO_COLOR is set.")
+@click.option("--no-pinyin", is_flag=True, help="Search Latin words only as written, never as pinyin.")
 @click.option("--no-suggest", is_flag=True,
               help="Do not suggest a close query (did you mean) when no article has every word.")
 @json_option
 @index_dir_option
-def query(words, source, category, author, since, until, sort, limit, page, color, no_suggest, as_json, index_dir):
+def query(words, source, category, author, since, until, sort, limit, page, color, no_pinyin, no_suggest, as_json,
+          index_dir):
     """Search the index for WORDS; prints ranked articles with highlighted snippets. With no
     words but a filter, lists the articles it allows, newest first.
 
@@ -143,8 +145,10 @@ def query(words, source, category, author, since, until, sort, limit, page, colo
                                "--since, --until) to list articles")
     with Index(index_dir) as idx:
         results = idx.search(" ".join(words), limit=limit, page=page, filters=filters, sort=sort,
-                             suggest=not no_suggest)
+                             suggest=not no_suggest, pinyin=not no_pinyin)
     use_color = _use_color(color)
+    if results.searched_as_pinyin:
+        click.echo("searched as pinyin: " + " ".join(chinese for _, chinese in results.searched_as_pinyin), err=True)
     if results.suggestion:
         click.echo(f"did you mean: {results.suggestion}", err=True)
     if as_json:

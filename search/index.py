@@ -16,6 +16,7 @@ from .engine import LocalEngine
 from .errors import IndexClosedError, QueryError, SearchError
 from .highlight import Marks, make_snippet
 from .query import Filters, QuerySyntaxError, parse
+from .query.pinyin import with_pinyin
 from .results import Document, Hit, IndexReport, IndexStats, SearchResults
 from .settings import default_index_dir
 
@@ -66,13 +67,18 @@ class Index:
         return self._live.refresh()
 
     def search(self, text: str, limit: int = 10, page: int = 1, filters: Filters | None = None,
-               sort: str = "relevance", suggest: bool = True) -> SearchResults:
+               sort: str = "relevance", suggest: bool = True, pinyin: bool = True) -> SearchResults:
         """Ranked hits for ``text``: articles with all words first, then with some of them. With
         no words but ``filters``, every article they allow, newest first. When no article has
         every word, ``suggestion`` holds a close query that some article matches (unless
-        ``suggest`` is False)."""
+        ``suggest`` is False). A Latin word that is pinyin (and not a word of many articles) is
+        also searched as the index's Chinese words of that sound (``searched_as_pinyin``), unless
+        ``pinyin`` is False."""
         _check_search(text, limit, page, filters, sort)
         tree = _parse(text, filters)
+        as_pinyin: tuple[tuple[str, str], ...] = ()
+        if pinyin and tree is not None:
+            tree, as_pinyin = with_pinyin(tree, self._live.chinese_for)
         ranked = self._live.rank(tree, page * limit, filters, sort)
         marks = Marks(tree)
         first = (page - 1) * limit + 1
@@ -82,7 +88,8 @@ class Index:
         wanted = suggest and tree is not None and not ranked.total_all_words
         suggestion = self._live.suggest(text) if wanted else None
         return SearchResults(text, hits, estimate(ranked.total), page, limit, total_exact=ranked.exact,
-                             total_all_words=estimate(ranked.total_all_words), suggestion=suggestion)
+                             total_all_words=estimate(ranked.total_all_words), suggestion=suggestion,
+                             searched_as_pinyin=as_pinyin)
 
     def _hit(self, marks: Marks, docnum: int, score: float, rank: int) -> Hit:
         doc = self._engine.article(docnum)

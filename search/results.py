@@ -44,6 +44,7 @@ class SearchResults:
     total_exact: bool = True
     total_all_words: int = 0
     suggestion: str | None = None  # "did you mean": set when nothing, or no article, has every word
+    searched_as_pinyin: tuple[tuple[str, str], ...] = ()  # (Latin word, the Chinese it was also searched as)
 
     def __iter__(self):
         return iter(self.hits)
