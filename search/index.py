@@ -67,15 +67,17 @@ class Index:
         return self._live.refresh()
 
     def search(self, text: str, limit: int = 10, page: int = 1, filters: Filters | None = None,
-               sort: str = "relevance", suggest: bool = True, pinyin: bool = True) -> SearchResults:
+               sort: str = "relevance", suggest: bool = True, pinyin: bool = True,
+               explain: bool = False) -> SearchResults:
         """Ranked hits for ``text``: articles with all words first, then with some of them. With
         no words but ``filters``, every article they allow, newest first. When no article has
         every word, ``suggestion`` holds a close query that some article matches (unless
         ``suggest`` is False). A Latin word that is pinyin (and not a word of many articles) is
         also searched as the index's Chinese words of that sound (``searched_as_pinyin``), unless
-        ``pinyin`` is False."""
+        ``pinyin`` is False. With ``explain``, ``explanation`` says how the query was read and
+        matched (``search.explain``)."""
         _check_search(text, limit, page, filters, sort)
-        tree = _parse(text, filters)
+        tree = typed = _parse(text, filters)
         as_pinyin: tuple[tuple[str, str], ...] = ()
         if pinyin and tree is not None:
             tree, as_pinyin = with_pinyin(tree, self._live.chinese_for)
@@ -87,9 +89,16 @@ class Index:
         # Only when no article has every word: a query that works pays nothing for it.
         wanted = suggest and tree is not None and not ranked.total_all_words
         suggestion = self._live.suggest(text) if wanted else None
+        explanation = None
+        if explain:
+            from .explain import explain as explained
+
+            page_docnums = [docnum for docnum, _ in ranked.best[first - 1:]]
+            explanation = explained(self._live, text, typed, tree, filters, ranked, page_docnums, as_pinyin,
+                                    sort)
         return SearchResults(text, hits, estimate(ranked.total), page, limit, total_exact=ranked.exact,
                              total_all_words=estimate(ranked.total_all_words), suggestion=suggestion,
-                             searched_as_pinyin=as_pinyin)
+                             searched_as_pinyin=as_pinyin, explanation=explanation)
 
     def _hit(self, marks: Marks, docnum: int, score: float, rank: int) -> Hit:
         doc = self._engine.article(docnum)

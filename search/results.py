@@ -28,6 +28,24 @@ class Hit:
 
 
 @dataclass(frozen=True)
+class Explanation:
+    """How a query was read and matched (``search(..., explain=True)``; ``--explain``).
+
+    ``words``: each part of the query as typed, with the words searched for it (segmented and
+    folded; ``-`` before an excluded part, ``OR`` between pinyin alternatives). ``tiers``: each
+    ranking tier run, with how many articles it added. ``hit_tiers``: the tier of each hit on the
+    page. ``unfiltered``: matches before the filters; ``filters``: each filter given, with how
+    many of those matches it alone removes. ``reason``: why nothing matched, when nothing did."""
+
+    words: tuple[tuple[str, tuple[str, ...]], ...]
+    tiers: tuple[tuple[str, int], ...]
+    hit_tiers: tuple[str, ...]
+    unfiltered: int
+    filters: tuple[tuple[str, int], ...] = ()
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
 class SearchResults:
     """One page of hits; how many articles match in all (``total``: the same on every page, for
     every limit and sort) and how many of them contain every word (``total_all_words``; the rest
@@ -45,6 +63,7 @@ class SearchResults:
     total_all_words: int = 0
     suggestion: str | None = None  # "did you mean": set when nothing, or no article, has every word
     searched_as_pinyin: tuple[tuple[str, str], ...] = ()  # (Latin word, the Chinese it was also searched as)
+    explanation: Explanation | None = None  # with search(..., explain=True)
 
     def __iter__(self):
         return iter(self.hits)

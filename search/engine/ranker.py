@@ -29,6 +29,8 @@ class Ranked(NamedTuple):
     total: int
     total_all_words: int
     exact: bool = True
+    # (tier, articles it added, its docnums among ``best``) for each tier run, in order
+    tiers: tuple[tuple[Tier, int, frozenset], ...] = ()
 
 
 def rank(searcher, tree, needed: int, filters, sort: str, reading=nullcontext) -> Ranked:
@@ -78,12 +80,14 @@ def _search_tiers(searcher, tree, needed: int, allowed, cache: dict, reading=nul
     total = sum(top.total for _, top in found)
     strict = sum(top.total for tier, top in found if tier in STRICT_TIERS)
     exact = all(top.exact for _, top in found)
+    by_tier = tuple((tier, top.total, frozenset(docnum for docnum, _ in top.best)) for tier, top in found)
     if newest_first:
         dates = date_column(searcher)
         merged = [pair for _, top in found for pair in top.best]
         return Ranked(heapq.nlargest(needed, merged, key=lambda pair: (dates[pair[0]], pair[0])), total, strict,
-                      exact)
-    return Ranked([pair for top in _lifted([top for _, top in found]) for pair in top], total, strict, exact)
+                      exact, by_tier)
+    return Ranked([pair for top in _lifted([top for _, top in found]) for pair in top], total, strict, exact,
+                  by_tier)
 
 
 def _lifted(tops: list[scoring.Top]) -> list[list[tuple[int, float]]]:
