@@ -3,16 +3,18 @@
 A run of the query (2 to ``MAX_RUN`` characters) that no article holds verbatim is compared with
 runs that differ from it in one character of the same pinyin (a homophone picked in a pinyin input
 method: 人造泰阳 → 人造太阳), in one character of any sound (as articles holding the rest of the run
-write it: 阿里去 → 阿里云), and with the mainland word for a Taiwan word (網路 → 网络). Candidates
-are checked verbatim in the per-character fields; of those some article holds, the one jieba's
-dictionary covers best with words is suggested, then the one in most articles. Only the characters of the commit being
-read are considered, grouped by pinyin once per commit.
+write it: 转基因蚊了 → 转基因蚊子), and with the mainland word for a Taiwan word (網路 → 网络). Candidates
+are ranked by how much of them the index holds as words (and how common the rarest of those
+words is), then checked verbatim in the per-character fields: the mainland word first, then the
+best homophone, then the best other character. Only the characters
+of the commit being read are considered, grouped by pinyin once per commit.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from functools import partial
 from itertools import islice
 
 from ..analysis import fold, han_runs, query_segmenter, regional_variant
@@ -21,7 +23,7 @@ from .phrases import Adjacent
 from .schema import HAN_FIELDS
 
 MAX_RUN = 8  # longer runs are questions: their characters are scored one by one anyway
-CHECKED = 8  # candidates of each kind checked verbatim per run, best covered first
+CHECKED = 16  # candidates of each kind checked verbatim per run, best fitting first
 STORED_READ = 30  # articles read per anchor for one-character-off candidates
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0002fa1f"
 
@@ -42,15 +44,38 @@ def suggest(searcher, text: str) -> str | None:
 
 
 def _better_run(searcher, run: str, original: str) -> str | None:
+    """The closest run to ``run`` that some article holds: the mainland word, else the best
+    homophone, else the best run one character away; None if no article holds any of them."""
     if _articles_with(searcher, run):
         return None
-    candidates = [variant for variant in (regional_variant(original),) if variant and variant != run]
-    candidates += sorted(_homophone_runs(searcher, run), key=lambda c: (_coverage(c), c), reverse=True)[:CHECKED]
+    variant = regional_variant(original)
+    if variant and variant != run and _articles_with(searcher, variant):
+        return variant
+    reader = searcher.reader()
+    fit = partial(_fit, reader)
+    homophones_found = _checked(searcher, sorted(_homophone_runs(searcher, run), key=fit, reverse=True), fit)
+    if homophones_found:
+        return homophones_found
     seen = _one_off_runs(searcher, run)
-    candidates += sorted(seen.keys() - set(candidates), key=lambda c: (_coverage(c), seen[c], c), reverse=True)[:CHECKED]
-    found = [(_coverage(candidate), count, -rank, candidate) for rank, candidate in enumerate(candidates)
+    return _checked(searcher, sorted(seen, key=lambda c: (fit(c), seen[c]), reverse=True), fit)
+
+
+def _checked(searcher, candidates: list[str], fit) -> str | None:
+    """Of the first ``CHECKED`` candidates, the best fitting that some article holds (then the
+    one in most articles)."""
+    found = [(fit(candidate), count, candidate) for candidate in candidates[:CHECKED]
              if (count := _articles_with(searcher, candidate))]
     return max(found)[-1] if found else None
+
+
+def _fit(reader, run: str) -> tuple[int, int]:
+    """How many characters of ``run`` its jieba words of two or more characters cover that the
+    index holds as words, then the articles of the rarest of those words: 台积电 (one word in 153
+    articles) over 光机电 (in 1)."""
+    words = [w for w in query_segmenter().cut(run) if len(w) > 1]
+    counts = [reader.doc_frequency("body", w) for w in words]
+    held = [(w, c) for w, c in zip(words, counts) if c]
+    return sum(len(w) for w, _ in held), min((c for _, c in held), default=0)
 
 
 def _homophone_runs(searcher, run: str) -> set[str]:
@@ -62,7 +87,7 @@ def _homophone_runs(searcher, run: str) -> set[str]:
 
 def _one_off_runs(searcher, run: str) -> Counter:
     """``run`` with one character replaced, as the stored text of articles holding the rest of it
-    verbatim (at least two characters of it on one side) has it (阿里去 → 阿里云), with how often."""
+    verbatim (at least two characters of it on one side) has it (转基因蚊了 → 转基因蚊子), with how often."""
     found = Counter()
     for i in range(len(run)):
         before, after = run[:i], run[i + 1:]
@@ -76,14 +101,6 @@ def _one_off_runs(searcher, run: str) -> Counter:
                 found.update(before + match.group(1) + after for match in pattern.finditer(fold(text)))
     found.pop(run, None)
     return found
-
-
-def _coverage(run: str) -> tuple[int, int]:
-    """How many characters of ``run`` jieba's dictionary covers with words of two or more, then
-    how few words it takes."""
-    segmenter = query_segmenter()
-    words = segmenter.cut(run)
-    return sum(len(w) for w in words if len(w) > 1 and segmenter.has_word(w)), -len(words)
 
 
 def _articles_with(searcher, run: str) -> int:
