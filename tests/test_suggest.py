@@ -78,3 +78,13 @@ def test_suggestions_can_be_turned_off(idx, tmp_path, monkeypatch):
     shutil.copy(EXAMPLES / "1056秒！中国人造太阳运行时间突破千秒.md", tmp_path / "sun.md")
     assert CliRunner().invoke(cli, ["index", str(tmp_path / "sun.md")]).exit_code == 0
     assert CliRunner().invoke(cli, ["query", "人造泰阳", "--no-suggest", "--json"]).stderr == ""
+
+
+@pytest.mark.parametrize("query", [
+    "产品存在缺陷造成他人损害，谁承担侵权责任？",  # a STARD question: a sentence is loosened, not corrected
+    "谁承担侵权责任",                              # swapping 谁 for 当 would fit the index no better
+])
+def test_questions_and_word_swaps_get_no_suggestion(idx, query):
+    results = idx.search(query)
+    assert results.total_all_words == 0
+    assert results.suggestion is None

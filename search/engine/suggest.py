@@ -23,6 +23,7 @@ from .phrases import Adjacent
 from .schema import HAN_FIELDS
 
 MAX_RUN = 8  # longer runs are questions: their characters are scored one by one anyway
+MAX_RUNS, MAX_CHARS = 3, 16  # a query with more is a question or a sentence: no suggestion
 CHECKED = 16  # candidates of each kind checked verbatim per run, best fitting first
 STORED_READ = 30  # articles read per anchor for one-character-off candidates
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0002fa1f"
@@ -32,8 +33,11 @@ def suggest(searcher, text: str) -> str | None:
     """``text`` with each run no article holds replaced by the closest one some article holds,
     or None when there is nothing better to suggest."""
     folded = fold(text)
+    runs = han_runs(text)
+    if len(runs) > MAX_RUNS or sum(map(len, runs)) > MAX_CHARS:
+        return None  # a question or a sentence: its words are loosened, not corrected
     suggestion, changed, at = [], False, 0
-    for run in han_runs(text):
+    for run in runs:
         start = folded.index(run, at)
         suggestion.append(text[at:start])
         at = start + len(run)
@@ -53,11 +57,20 @@ def _better_run(searcher, run: str, original: str) -> str | None:
         return variant
     reader = searcher.reader()
     fit = partial(_fit, reader)
-    homophones_found = _checked(searcher, sorted(_homophone_runs(searcher, run), key=fit, reverse=True), fit)
+    # Only a run that fits the index better than ``run`` is a correction: more of it held as words
+    # (人造泰阳 has 人造, 人造太阳 also 太阳), or as much with a commoner rarest word (台机电: 机电
+    # in 25 articles; 台积电: 台积 in 45); one that swaps a particle (谁承担 → 当承担) is not.
+    better = partial(_better_fit, fit, fit(run))
+    homophones_found = _checked(searcher, better(_homophone_runs(searcher, run)), fit)
     if homophones_found:
         return homophones_found
     seen = _one_off_runs(searcher, run)
-    return _checked(searcher, sorted(seen, key=lambda c: (fit(c), seen[c]), reverse=True), fit)
+    return _checked(searcher, sorted(better(seen), key=lambda c: (fit(c), seen[c]), reverse=True), fit)
+
+
+def _better_fit(fit, held: tuple[int, int], candidates) -> list[str]:
+    """The candidates that fit the index better than ``held`` (``_fit``), best first."""
+    return sorted((c for c in candidates if fit(c) > held), key=fit, reverse=True)
 
 
 def _checked(searcher, candidates: list[str], fit) -> str | None:
