@@ -4,9 +4,9 @@ A run of the query (2 to ``MAX_RUN`` characters) that no article holds verbatim 
 runs that differ from it in one character of the same pinyin (a homophone picked in a pinyin input
 method: 人造泰阳 → 人造太阳), in one character of any sound (as articles holding the rest of the run
 write it: 转基因蚊了 → 转基因蚊子), and with the mainland word for a Taiwan word (網路 → 网络). Candidates
-are ranked by how much of them the index holds as words (and how common the rarest of those
-words is), then checked verbatim in the per-character fields: the mainland word first, then the
-best homophone, then the best other character. Only the characters
+must fit the index better than the typed run (more of them held as words, or a commoner rarest
+word); the best fitting are checked verbatim in the per-character fields and the one in most
+articles is taken: the mainland word first, then a homophone, then any other character. Only the characters
 of the commit being read are considered, grouped by pinyin once per commit.
 """
 
@@ -74,9 +74,9 @@ def _better_fit(fit, held: tuple[int, int], candidates) -> list[str]:
 
 
 def _checked(searcher, candidates: list[str], fit) -> str | None:
-    """Of the first ``CHECKED`` candidates, the best fitting that some article holds (then the
-    one in most articles)."""
-    found = [(fit(candidate), count, candidate) for candidate in candidates[:CHECKED]
+    """Of the first ``CHECKED`` candidates, the one most articles hold verbatim (then the best
+    fitting): 台积电 (in 255 of 68,145 news articles) over 司机电 (as in 司机电话)."""
+    found = [(count, fit(candidate), candidate) for candidate in candidates[:CHECKED]
              if (count := _articles_with(searcher, candidate))]
     return max(found)[-1] if found else None
 
