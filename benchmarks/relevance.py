@@ -2,6 +2,7 @@
 
     python -m benchmarks.relevance [--collection stard|rgb_zh|all] [--data ../shared/relevance]
                                    [--limit-queries N] [--max-docs N] [--out DIR]
+                                   [--script as-is|traditional-queries|traditional-corpus]
 
 For each collection (a folder with ``corpus.jsonl``, ``queries.jsonl`` and ``qrels.tsv``) the
 corpus is indexed with the project's own pipeline into a temporary index and every query is run
@@ -9,6 +10,10 @@ corpus is indexed with the project's own pipeline into a temporary index and eve
 BM25 baseline (bm25s, k1=1.5, b=0.75, Lucene idf, over jieba search-mode tokens of title + text).
 Writes TREC run files and ``<collection>.json`` into ``--out`` and prints nDCG@10, MRR@10 and
 Recall@100 for both systems with the difference engine − BM25.
+
+``--script traditional-queries`` converts the queries to Traditional characters with OpenCC's s2t
+(the passages stay Simplified); ``traditional-corpus`` converts the passages and keeps the queries
+Simplified. Run it with ``SEARCH_FOLD_SCRIPT=0`` to measure the engine without script folding.
 """
 
 from __future__ import annotations
@@ -74,15 +79,25 @@ def read_qrels(path: Path) -> dict[str, dict[str, int]]:
 
 
 def load_collection(folder: Path, limit_queries: int | None = None, max_docs: int | None = None,
-                    workdir: Path | None = None) -> Collection:
+                    workdir: Path | None = None, script: str = "as-is") -> Collection:
     """Read a collection; ``max_docs`` keeps the first N documents (written to ``workdir``) and
-    only the queries with a relevant document among them; ``limit_queries`` keeps the first N."""
+    only the queries with a relevant document among them; ``limit_queries`` keeps the first N.
+    ``script``: ``traditional-queries`` or ``traditional-corpus`` converts that side (OpenCC s2t)."""
     corpus = folder / "corpus.jsonl"
     docs = [{"id": str(d["id"]), "title": d.get("title") or "", "text": d.get("text") or ""}
             for d in _read_jsonl(corpus)]
     qrels = read_qrels(folder / "qrels.tsv")
     queries = [(str(q["id"]), q["text"]) for q in _read_jsonl(folder / "queries.jsonl")]
-    if max_docs is not None and max_docs < len(docs):
+    if script != "as-is":
+        import opencc
+
+        s2t = opencc.OpenCC("s2t").convert
+        if script == "traditional-queries":
+            queries = [(q, s2t(text)) for q, text in queries]
+        else:
+            docs = [{**d, "title": s2t(d["title"]), "text": s2t(d["text"])} for d in docs]
+            max_docs = len(docs) if max_docs is None else max_docs
+    if max_docs is not None and (max_docs < len(docs) or script == "traditional-corpus"):
         docs = docs[:max_docs]
         kept = {d["id"] for d in docs}
         qrels = {q: {d: r for d, r in j.items() if d in kept} for q, j in qrels.items()}
@@ -266,6 +281,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-docs", type=int, metavar="N",
                         help="only the first N documents (and the queries with a relevant one among them)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where run files and JSON go")
+    parser.add_argument("--script", choices=("as-is", "traditional-queries", "traditional-corpus"), default="as-is",
+                        help="convert the queries or the passages to Traditional characters (OpenCC s2t)")
     args = parser.parse_args(argv)
     names = COLLECTIONS if args.collection == "all" else (args.collection,)
     summaries = []
@@ -274,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
             folder = args.data / name
             if not (folder / "corpus.jsonl").is_file():
                 parser.error(f"no collection at {folder} (expected corpus.jsonl, queries.jsonl, qrels.tsv)")
-            collection = load_collection(folder, args.limit_queries, args.max_docs, Path(tmp))
+            collection = load_collection(folder, args.limit_queries, args.max_docs, Path(tmp), args.script)
             summaries.append(benchmark(collection, args.out))
     print_table(summaries)
     print(f"results written to {args.out}")

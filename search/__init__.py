@@ -14,7 +14,8 @@ _EXPORTS = {
     "ArticleError": "errors", "IndexBusyError": "errors", "IndexClosedError": "errors", "IndexMismatchError": "errors",
     "IndexMissingError": "errors", "QueryError": "errors", "SearchError": "errors",
     "Filters": "query", "parse_period": "query", "Index": "index", "IndexReport": "results",
-    "Document": "results", "Facets": "results", "Hit": "results", "IndexStats": "results", "SearchResults": "results",
+    "Document": "results", "Explanation": "results", "Facets": "results", "Hit": "results", "IndexStats": "results",
+    "SearchResults": "results",
 }
 __all__ = sorted(_EXPORTS)
 

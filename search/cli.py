@@ -125,10 +125,17 @@ def index(paths, rebuild, workers, index_dir, server):
 @click.option("--page", type=click.IntRange(1), default=1, show_default=True, help="Page of results.")
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
               help="Highlight matches; auto means on a terminal unless NO_COLOR is set.")
+@click.option("--explain", is_flag=True,
+              help="Also say how the query was read: its words, the tier of each hit, what each filter "
+                   "removed, why nothing matched (in --json: an 'explain' key in the last line).")
+@click.option("--no-pinyin", is_flag=True, help="Search Latin words only as written, never as pinyin.")
+@click.option("--no-suggest", is_flag=True,
+              help="Do not suggest a close query (did you mean) when no article has every word.")
 @json_option
 @index_dir_option
 @server_option
-def query(words, source, category, author, since, until, sort, limit, page, color, as_json, index_dir, server):
+def query(words, source, category, author, since, until, sort, limit, page, color, explain, no_pinyin, no_suggest,
+          as_json, index_dir, server):
     """Search the index for WORDS; prints ranked articles with highlighted snippets. With no
     words but a filter, lists the articles it allows, newest first.
 
@@ -148,7 +155,7 @@ def query(words, source, category, author, since, until, sort, limit, page, colo
       search query 美国 -特朗普
       search query --source 虎嗅 --sort date
     """
-    from .formatting import format_footer, format_hit, to_json, totals_json
+    from .formatting import format_explanation, format_footer, format_hit, to_json, totals_json
     from .query import Filters
     from .index import Index
 
@@ -158,8 +165,13 @@ def query(words, source, category, author, since, until, sort, limit, page, colo
         raise click.UsageError("give words to search for, or a filter (--source, --category, --author, "
                                "--since, --until) to list articles")
     with Index(server or index_dir) as idx:
-        results = idx.search(" ".join(words), limit=limit, page=page, filters=filters, sort=sort)
+        results = idx.search(" ".join(words), limit=limit, page=page, filters=filters, sort=sort,
+                             suggest=not no_suggest, pinyin=not no_pinyin, explain=explain)
     use_color = _use_color(color)
+    if results.searched_as_pinyin:
+        click.echo("searched as pinyin: " + " ".join(chinese for _, chinese in results.searched_as_pinyin), err=True)
+    if results.suggestion:
+        click.echo(f"did you mean: {results.suggestion}", err=True)
     if as_json:
         for hit in results:
             click.echo(to_json(hit))
@@ -168,6 +180,8 @@ def query(words, source, category, author, since, until, sort, limit, page, colo
         for hit in results:
             click.echo(format_hit(hit, use_color) + "\n", color=use_color)
         click.echo(format_footer(results), err=not results.hits)
+        if results.explanation is not None:
+            click.echo(format_explanation(results.explanation))
     sys.exit(0 if results.hits else 1)
 
 

@@ -11,7 +11,7 @@ from datetime import datetime
 
 import click
 
-from .results import Document, Facets, Hit, IndexStats, SearchResults
+from .results import Document, Explanation, Facets, Hit, IndexStats, SearchResults
 
 
 _CONTROL_ESCAPES = {code: f"\\x{code:02x}" for code in [*range(32), 127]} | {
@@ -69,10 +69,31 @@ def format_hit(hit: Hit, color: bool) -> str:
 
 
 def totals_json(results: SearchResults) -> str:
-    """The last JSON line of a page: the query's counts, the same on every page."""
-    return json.dumps({"query": results.query, "total": results.total, "total_exact": results.total_exact,
-                       "page": results.page, "limit": results.limit, "last_page": results.last_page},
-                      ensure_ascii=False)
+    """The last JSON line of a page: the query's counts, the same on every page (and, with
+    ``--explain``, the explanation under ``explain``)."""
+    data = {"query": results.query, "total": results.total, "total_exact": results.total_exact,
+            "page": results.page, "limit": results.limit, "last_page": results.last_page}
+    if results.explanation is not None:
+        data["explain"] = as_dict(results.explanation)
+    return json.dumps(data, ensure_ascii=False)
+
+
+def format_explanation(explanation: Explanation) -> str:
+    """``--explain`` for people: the words searched, the tiers, the filters, why nothing matched."""
+    lines = ["query read as:"]
+    lines += [f"  {typed} → {' '.join(searched)}" for typed, searched in explanation.words]
+    lines.append("tiers (articles each added):")
+    lines += [f"  {tier}: {count:,}" for tier, count in explanation.tiers]
+    if explanation.hit_tiers:
+        lines.append("hits on this page by tier:")
+        lines += [f"  {rank}. {tier}" for rank, tier in enumerate(explanation.hit_tiers, 1)]
+    if explanation.filters:
+        matches = f"{explanation.unfiltered:,} match{'es' * (explanation.unfiltered != 1)}"
+        lines.append(f"filters ({matches} with every word without them):")
+        lines += [f"  {name} alone removes {count:,}" for name, count in explanation.filters]
+    if explanation.reason:
+        lines.append(f"why nothing matched: {explanation.reason}")
+    return "\n".join(lines)
 
 
 def format_footer(results: SearchResults) -> str:

@@ -17,6 +17,7 @@ from .engine import LocalEngine
 from .errors import IndexClosedError, QueryError, SearchError
 from .highlight import Marks, make_snippet, merge_spans
 from .query import Filters, QuerySyntaxError, parse
+from .query.pinyin import with_pinyin
 from .results import Document, Hit, IndexReport, IndexStats, SearchResults
 from .settings import default_index_dir
 
@@ -75,12 +76,21 @@ class Index:
         return self._live.refresh()
 
     def search(self, text: str, limit: int = 10, page: int = 1, filters: Filters | None = None,
-               sort: str = "relevance", facets: bool = False) -> SearchResults:
+               sort: str = "relevance", facets: bool = False, suggest: bool = True, pinyin: bool = True,
+               explain: bool = False) -> SearchResults:
         """Ranked hits for ``text``: articles with all words first, then with some of them. With
         no words but ``filters``, every article they allow, newest first. With ``facets``, also
-        the counts of the articles in ``total`` by source, category, author, year and month."""
+        the counts of the articles in ``total`` by source, category, author, year and month. When
+        no article has every word, ``suggestion`` holds a close query that some article matches
+        (unless ``suggest`` is False). A Latin word that is pinyin (and not a word of many
+        articles) is also searched as the index's Chinese words of that sound
+        (``searched_as_pinyin``), unless ``pinyin`` is False. With ``explain``, ``explanation``
+        says how the query was read and matched (``search.explain``)."""
         _check_search(text, limit, page, filters, sort)
-        tree = _parse(text, filters)
+        tree = typed = _parse(text, filters)
+        as_pinyin: tuple[tuple[str, str], ...] = ()
+        if pinyin and tree is not None:
+            tree, as_pinyin = with_pinyin(tree, self._live.chinese_for)
         ranked = self._live.rank(tree, page * limit, filters, sort)
         marks = Marks(tree)
         first = (page - 1) * limit + 1
@@ -88,8 +98,18 @@ class Index:
         total = ranked.total if ranked.exact else _two_digits(ranked.total)
         last_page = -(-len(ranked.best) // limit) if ranked.exhausted else None
         counts = self._engine.facets(ranked.matched) if facets else None
+        # Only when no article has every word: a query that works pays nothing for it.
+        suggestion = self._live.suggest(text) if suggest and tree is not None and not ranked.total else None
+        explanation = None
+        if explain:
+            from .explain import explain as explained
+
+            page_docnums = [docnum for docnum, _ in ranked.best[first - 1:]]
+            explanation = explained(self._live, text, typed, tree, filters, ranked, page_docnums, as_pinyin,
+                                    sort)
         return SearchResults(text, hits, total, page, limit, total_exact=ranked.exact, last_page=last_page,
-                             facets=counts)
+                             facets=counts, suggestion=suggestion, searched_as_pinyin=as_pinyin,
+                             explanation=explanation)
 
     def _hit(self, marks: Marks, docnum: int, score: float, rank: int) -> Hit:
         doc = self._engine.article(docnum)

@@ -42,12 +42,32 @@ class Facets:
 
 
 @dataclass(frozen=True)
+class Explanation:
+    """How a query was read and matched (``search(..., explain=True)``; ``--explain``).
+
+    ``words``: each part of the query as typed, with the words searched for it (segmented and
+    folded; ``-`` before an excluded part, ``OR`` between pinyin alternatives). ``tiers``: each
+    ranking tier run, with how many articles it added. ``hit_tiers``: the tier of each hit on the
+    page. ``unfiltered``: matches before the filters; ``filters``: each filter given, with how
+    many of those matches it alone removes. ``reason``: why nothing matched, when nothing did."""
+
+    words: tuple[tuple[str, tuple[str, ...]], ...]
+    tiers: tuple[tuple[str, int], ...]
+    hit_tiers: tuple[str, ...]
+    unfiltered: int
+    filters: tuple[tuple[str, int], ...] = ()
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
 class SearchResults:
     """One page of hits and how many articles have every word of the query (``total``: the same on
     every page, for every limit and sort), exactly or (``total_exact`` False) estimated, when
     testing every candidate of a phrase would cost more than the page. Hits ranked after
     ``total`` match in part: verbatim inside longer words, or some of the words. ``last_page`` is
-    the last page with hits, once a page reaches the end of every match (else None)."""
+    the last page with hits, once a page reaches the end of every match (else None).
+    ``suggestion`` is the query with its Chinese runs that no article holds replaced by close ones
+    that some article holds (same pinyin, or the mainland word), when no article has every word."""
 
     query: str
     hits: list[Hit]
@@ -57,6 +77,9 @@ class SearchResults:
     total_exact: bool = True
     last_page: int | None = None
     facets: Facets | None = None  # with ``Index.search(..., facets=True)``
+    suggestion: str | None = None  # "did you mean": set when no article has every word
+    searched_as_pinyin: tuple[tuple[str, str], ...] = ()  # (Latin word, the Chinese it was also searched as)
+    explanation: Explanation | None = None  # with search(..., explain=True)
 
     def __iter__(self):
         return iter(self.hits)

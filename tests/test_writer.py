@@ -70,7 +70,8 @@ def reference(documents, tmp_path_factory):
 def test_the_same_postings_as_whooshs_writer(documents, reference, tmp_path):
     ix, spilled = build(tmp_path / "fast", documents, FastSegmentWriter)
     assert spilled == 0
-    assert (len(reference), sum(len(p) for *_, p in reference)) == (3485, 5496)  # terms, postings
+    # terms, postings (3,485 terms before script folding: list-links.md writes 動畫瘋, now 动画疯)
+    assert (len(reference), sum(len(p) for *_, p in reference)) == (3484, 5496)
     assert postings(ix) == reference
 
 

@@ -46,6 +46,7 @@ class Ranked(NamedTuple):
     exact: bool = True
     exhausted: bool = True
     matched: frozenset = frozenset()  # facets: not on the cluster (see ``facets``)
+    tiers: tuple = ()  # --explain's tiers: not on the cluster
 
 
 class ClusterEngine:
@@ -401,6 +402,14 @@ class ClusterEngine:
                 continue
             except ObjectNotFound:
                 continue
+        return None
+
+    def suggest(self, text: str) -> None:
+        """No "did you mean" on the cluster: it reads the local index's terms (README table)."""
+        return None
+
+    def chinese_for(self, word: str) -> None:
+        """No pinyin on the cluster: the table comes from the local index's terms (README table)."""
         return None
 
     def facets(self, keys) -> None:

@@ -199,6 +199,21 @@ class LocalEngine:
         with self.reading():
             return count(self.searcher(), docnums)
 
+    def suggest(self, text: str) -> str | None:
+        """``text`` with its Chinese runs that no article holds replaced by close ones that some
+        article holds (``engine.suggest``), or None."""
+        from .suggest import suggest
+
+        with self.reading():
+            return suggest(self.searcher(), text)
+
+    def chinese_for(self, word: str) -> str | None:
+        """The Chinese words of the index that the Latin ``word`` spells in pinyin, or None."""
+        from .pinyin_words import chinese_for
+
+        with self.reading():
+            return chinese_for(self.searcher().reader(), word)
+
     def article(self, docnum: int) -> Document:
         """The stored article of one ranked docnum."""
         with self.reading():

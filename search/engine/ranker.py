@@ -15,7 +15,7 @@ from contextlib import nullcontext
 from functools import lru_cache, partial
 from typing import NamedTuple
 
-from ..query.ranking import PRF_DOCS, feedback_words, tiers, wants_feedback
+from ..query.ranking import PRF_DOCS, Tier, feedback_words, tiers, wants_feedback
 from . import scoring
 from .columns import date_column
 from .compiler import tier_query
@@ -33,6 +33,8 @@ class Ranked(NamedTuple):
     exact: bool = True
     exhausted: bool = True
     matched: frozenset = frozenset()  # the documents counted in ``total`` (estimated: candidates)
+    # (tier, articles it added, its docnums among ``best``) for each tier run, in order
+    tiers: tuple[tuple[Tier, int, frozenset], ...] = ()
 
 
 def rank(searcher, tree, needed: int, filters, sort: str, reading=nullcontext) -> Ranked:
@@ -72,13 +74,14 @@ def _search_tiers(searcher, tree, needed: int, allowed, cache: dict, reading=nul
     most the lowest of the tier above (over both tiers' whole ranges, so the same on every page):
     scores never rise down the list."""
     compiled = lru_cache(maxsize=None)(partial(tier_query, tree, expansion=expansion))
-    best, seen, first, floor, partial_matches = [], frozenset(), None, None, []
+    best, seen, first, floor, partial_matches, ran = [], frozenset(), None, None, [], []
     for tier in tiers(tree):
         query = compiled(tier)
         with reading():
             top = _top(searcher, query, needed - len(best), allowed, seen, cache, newest_first)
         first = first or top
         seen |= top.matched
+        ran.append((tier, top.total, frozenset(docnum for docnum, _ in top.best)))
         if newest_first and top is not first:  # partial matches: all of them, newest first, below
             partial_matches += top.best
             continue
@@ -86,11 +89,11 @@ def _search_tiers(searcher, tree, needed: int, allowed, cache: dict, reading=nul
         best += [(docnum, score * scale) for docnum, score in top.best]
         floor = top.low * scale if top.total else floor
         if len(best) >= needed:
-            return Ranked(best, first.total, first.exact, False, first.matched)
+            return Ranked(best, first.total, first.exact, False, first.matched, tuple(ran))
     if partial_matches:
         dates = date_column(searcher)
         best += heapq.nlargest(needed - len(best), partial_matches, key=lambda pair: (dates[pair[0]], pair[0]))
-    return Ranked(best, first.total, first.exact, len(best) < needed, first.matched)
+    return Ranked(best, first.total, first.exact, len(best) < needed, first.matched, tuple(ran))
 
 
 def _browse(searcher, needed: int, allowed) -> Ranked:

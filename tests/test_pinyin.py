@@ -1,0 +1,83 @@
+"""Pinyin on the bundled real articles: a Latin word that spells Chinese words of the index in
+pinyin also finds them (``searched_as_pinyin``), literal Latin matches keep their place, and the
+table of sounds holds only the index's own words."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from search import Index
+from search.analysis.pinyin import SYLLABLES, _table, keys, readings, syllable_count, typed
+from search.cli import cli
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+MOSQUITOES = "10亿只转基因蚊子开始释放：后代只有雄性"
+SUN = "1056秒！中国人造太阳运行时间突破千秒"
+JINA = "Jina 3.8.0 发布，云原生神经搜索框架"
+
+
+def test_the_syllable_list_is_every_reading_of_pypinyins_table():
+    derived = {r.replace("ü", "v") for code in _table() for r in readings(chr(code))}
+    assert SYLLABLES == {r for r in derived if r.isascii() and r.isalpha()}
+
+
+def test_typed_pinyin_loses_tones_marks_and_digits():
+    assert typed("zhuǎnjīyīn") == typed("zhuan3ji1yin1") == typed("ZhuanJiYin") == "zhuanjiyin"
+    assert typed("lüse") == "lvse"
+    assert typed("c++") is None
+
+
+def test_syllables_and_keys():
+    assert [syllable_count(w) for w in ("zhuanjiyin", "renzaotaiyang", "xian", "hello", "linux")] == [3, 4, 1, 0, 0]
+    assert keys("重庆")[:2] == ["zhongqing", "chongqing"]
+    assert keys("转基因")[0] == "zhuanjiyin"
+
+
+@pytest.fixture(scope="module")
+def idx(articles_index):
+    with Index(articles_index) as idx:
+        yield idx
+
+
+@pytest.mark.parametrize("query, chinese, title", [
+    ("zhuanjiyin", "转基因", MOSQUITOES),
+    ("zhuǎnjīyīn", "转基因", MOSQUITOES),
+    ("zhuan3ji1yin1", "转基因", MOSQUITOES),
+    ("renzaotaiyang", "人造太阳", SUN),
+])
+def test_a_pinyin_word_finds_the_chinese_words_it_spells(idx, query, chinese, title):
+    results = idx.search(query)
+    assert results.searched_as_pinyin == ((query, chinese),)
+    assert [hit.title for hit in results] == [title]
+    assert chinese in {results.hits[0].snippet[s:e] for s, e in results.hits[0].highlights}
+
+
+def test_each_pinyin_word_of_a_query_is_read_on_its_own(idx):
+    results = idx.search("renzao taiyang")
+    assert results.searched_as_pinyin == (("renzao", "人造"), ("taiyang", "太阳"))
+    assert [hit.title for hit in results] == [SUN]
+    assert results.total == 1
+
+
+def test_literal_latin_words_keep_their_place(idx):
+    assert idx.search("jina").hits[0].title == JINA
+    assert idx.search("hello").searched_as_pinyin == ()
+    assert idx.search('"zhuanjiyin"').searched_as_pinyin == ()  # quoted: as written
+
+
+def test_pinyin_can_be_turned_off(idx):
+    results = idx.search("zhuanjiyin", pinyin=False)
+    assert (results.total, results.searched_as_pinyin) == (0, ())
+
+
+def test_cli_says_it_searched_pinyin_on_stderr(tmp_path, monkeypatch):
+    monkeypatch.setenv("SEARCH_INDEX_DIR", str(tmp_path / "ix"))
+    assert CliRunner().invoke(cli, ["index", str(EXAMPLES)]).exit_code == 0
+    result = CliRunner().invoke(cli, ["query", "zhuanjiyin", "--json"])
+    assert result.stderr == "searched as pinyin: 转基因\n"
+    assert json.loads(result.stdout.splitlines()[0])["title"] == MOSQUITOES
+    off = CliRunner().invoke(cli, ["query", "zhuanjiyin", "--no-pinyin"])
+    assert off.exit_code == 1 and "searched as pinyin" not in off.stderr
