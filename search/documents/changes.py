@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Iterable
 
 from ..results import IndexReport
-from .articles import find_files, os_reason
 
 
 @dataclass
@@ -47,6 +46,8 @@ def plan(paths: Iterable[str | Path], indexed: dict[str, bytes], exclude: Iterab
     """Walk ``paths`` and compare each file with the ``indexed`` path → stamp map. Indexed
     paths that are gone are stale: those under ``paths``, and any whose file no longer
     exists wherever it was (a moved or deleted folder)."""
+    from .articles import find_files, os_reason  # here: a query checks is_gone, never parses
+
     roots = [os.path.abspath(p) for p in paths]
     changed, seen = [], set()
     for path in find_files(roots, exclude=exclude, onerror=lambda *skip: report.skipped.append(skip)):
