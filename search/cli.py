@@ -131,11 +131,14 @@ def index(paths, rebuild, workers, index_dir, server):
 @click.option("--no-pinyin", is_flag=True, help="Search Latin words only as written, never as pinyin.")
 @click.option("--no-suggest", is_flag=True,
               help="Do not suggest a close query (did you mean) when no article has every word.")
+@click.option("--all", "every_copy", is_flag=True,
+              help="Show every copy of a story as its own hit (by default near-duplicate articles are one "
+                   "hit that names the others: 'also in').")
 @json_option
 @index_dir_option
 @server_option
 def query(words, source, category, author, since, until, sort, limit, page, color, explain, no_pinyin, no_suggest,
-          as_json, index_dir, server):
+          every_copy, as_json, index_dir, server):
     """Search the index for WORDS; prints ranked articles with highlighted snippets. With no
     words but a filter, lists the articles it allows, newest first.
 
@@ -148,6 +151,7 @@ def query(words, source, category, author, since, until, sort, limit, page, colo
       title:芯片           in one field: title, author, source, category
       deep*               words starting with deep
     Any run of Chinese characters also finds articles where it sits inside a longer word.
+    Near-duplicate articles (one story from several feeds) are one hit: --all shows each.
 
     \b
     Example:
@@ -166,7 +170,8 @@ def query(words, source, category, author, since, until, sort, limit, page, colo
                                "--since, --until) to list articles")
     with Index(server or index_dir) as idx:
         results = idx.search(" ".join(words), limit=limit, page=page, filters=filters, sort=sort,
-                             suggest=not no_suggest, pinyin=not no_pinyin, explain=explain)
+                             suggest=not no_suggest, pinyin=not no_pinyin, explain=explain,
+                             group_copies=not every_copy)
     use_color = _use_color(color)
     if results.searched_as_pinyin:
         click.echo("searched as pinyin: " + " ".join(chinese for _, chinese in results.searched_as_pinyin), err=True)

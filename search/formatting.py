@@ -65,6 +65,10 @@ def format_hit(hit: Hit, color: bool) -> str:
     lines = [f"{hit.rank}. {title}", "   " + (click.style(facts, fg="magenta") if color else facts)]
     if hit.snippet:
         lines.append("   " + mark(hit.snippet, hit.highlights, color))
+    if hit.duplicates:
+        lines.append("   also in: " + ", ".join(
+            source if source and source != hit.source else printable(doc_id)
+            for doc_id, source in zip(hit.duplicates, hit.duplicate_sources)))
     return "\n".join(lines)
 
 
@@ -72,7 +76,8 @@ def totals_json(results: SearchResults) -> str:
     """The last JSON line of a page: the query's counts, the same on every page (and, with
     ``--explain``, the explanation under ``explain``)."""
     data = {"query": results.query, "total": results.total, "total_exact": results.total_exact,
-            "page": results.page, "limit": results.limit, "last_page": results.last_page}
+            "copies": results.copies, "page": results.page, "limit": results.limit,
+            "last_page": results.last_page}
     if results.explanation is not None:
         data["explain"] = as_dict(results.explanation)
     return json.dumps(data, ensure_ascii=False)
@@ -106,9 +111,11 @@ def format_footer(results: SearchResults) -> str:
         return f"no results on page {results.page}: the last is page {results.last_page} ({counted})"
     first = (results.page - 1) * results.limit + 1
     last = first + len(results.hits) - 1
+    copies = f" ({results.copies:,} more are copies shown as 'also in'; --all lists them)" if results.copies else ""
     if last <= results.total:
-        return f"results {first}-{last} of {counted}"
-    return f"results {first}-{last}: {counted if results.total else 'none with every word'}, then partial matches"
+        return f"results {first}-{last} of {counted}{copies}"
+    return (f"results {first}-{last}: {counted if results.total else 'none with every word'}{copies}, "
+            "then partial matches")
 
 
 def format_document(doc: Document) -> str:

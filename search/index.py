@@ -77,7 +77,7 @@ class Index:
 
     def search(self, text: str, limit: int = 10, page: int = 1, filters: Filters | None = None,
                sort: str = "relevance", facets: bool = False, suggest: bool = True, pinyin: bool = True,
-               explain: bool = False) -> SearchResults:
+               explain: bool = False, group_copies: bool = True) -> SearchResults:
         """Ranked hits for ``text``: articles with all words first, then with some of them. With
         no words but ``filters``, every article they allow, newest first. With ``facets``, also
         the counts of the articles in ``total`` by source, category, author, year and month. When
@@ -85,18 +85,23 @@ class Index:
         (unless ``suggest`` is False). A Latin word that is pinyin (and not a word of many
         articles) is also searched as the index's Chinese words of that sound
         (``searched_as_pinyin``), unless ``pinyin`` is False. With ``explain``, ``explanation``
-        says how the query was read and matched (``search.explain``)."""
+        says how the query was read and matched (``search.explain``). Near-duplicate articles
+        (the same story from several feeds) are one hit naming the others (``duplicates``),
+        counted once in ``total`` (``copies`` counts the others), unless ``group_copies`` is False."""
         _check_search(text, limit, page, filters, sort)
         tree = typed = _parse(text, filters)
         as_pinyin: tuple[tuple[str, str], ...] = ()
         if pinyin and tree is not None:
             tree, as_pinyin = with_pinyin(tree, self._live.chinese_for)
-        ranked = self._live.rank(tree, page * limit, filters, sort)
+        ranked, shown, stories = self._stories(tree, page * limit, filters, sort, group_copies)
         marks = Marks(tree)
         first = (page - 1) * limit + 1
-        hits = [self._hit(marks, docnum, score, rank) for rank, (docnum, score) in enumerate(ranked.best[first - 1:], first)]
-        total = ranked.total if ranked.exact else _two_digits(ranked.total)
-        last_page = -(-len(ranked.best) // limit) if ranked.exhausted else None
+        page_shown = shown[first - 1:first - 1 + limit]
+        hits = [self._hit(marks, docnum, score, rank, copies)
+                for rank, (docnum, score, copies) in enumerate(page_shown, first)]
+        total = _story_total(ranked, stories) if stories else ranked.total
+        copies = ranked.total - total if stories and ranked.exact else 0
+        last_page = -(-len(shown) // limit) if ranked.exhausted else None
         counts = self._engine.facets(ranked.matched) if facets else None
         # Only when no article has every word: a query that works pays nothing for it.
         suggestion = self._live.suggest(text) if suggest and tree is not None and not ranked.total else None
@@ -104,22 +109,41 @@ class Index:
         if explain:
             from .explain import explain as explained
 
-            page_docnums = [docnum for docnum, _ in ranked.best[first - 1:]]
+            page_docnums = [docnum for docnum, _, _ in page_shown]
             explanation = explained(self._live, text, typed, tree, filters, ranked, page_docnums, as_pinyin,
                                     sort)
+        total = total if ranked.exact else _two_digits(total)
         return SearchResults(text, hits, total, page, limit, total_exact=ranked.exact, last_page=last_page,
                              facets=counts, suggestion=suggestion, searched_as_pinyin=as_pinyin,
-                             explanation=explanation)
+                             explanation=explanation, copies=copies)
 
-    def _hit(self, marks: Marks, docnum: int, score: float, rank: int) -> Hit:
+    def _stories(self, tree, needed: int, filters, sort: str, group: bool):
+        """The ranking, its first ``needed`` hits as (docnum, score, docnums of copies), and the
+        stories they were grouped by (None: every article is its own hit, with ``group`` False
+        or on an engine without near-duplicate groups). A page that loses hits to grouping asks
+        the engine for more until it is full or every match is in."""
+        ranked = self._live.rank(tree, needed, filters, sort)
+        stories = self._live.stories(filters) if group else None
+        if stories is None:
+            return ranked, [(docnum, score, ()) for docnum, score in ranked.best], None
+        shown = stories.collapse(ranked.best)
+        while len(shown) < needed and not ranked.exhausted:
+            ranked = self._live.rank(tree, len(ranked.best) + needed - len(shown), filters, sort)
+            shown = stories.collapse(ranked.best)
+        return ranked, shown, stories
+
+    def _hit(self, marks: Marks, docnum: int, score: float, rank: int, copies: tuple[int, ...] = ()) -> Hit:
         doc = self._engine.article(docnum)
+        duplicates = [self._engine.article(copy) for copy in copies]
         snippet = make_snippet(doc.body, marks.spans("body", doc.body))
         # The whole title is shown: its spans, not a window's (a late match in a long title made a
         # window with a leading ellipsis, whose offsets are not the title's).
         title = tuple(merge_spans(marks.spans("title", doc.title)))
         return Hit(rank=rank, score=round(score, 4), id=doc.id, path=doc.path, title=doc.title, date=doc.date,
                    source=doc.source, categories=doc.categories, author=doc.author, snippet=snippet.text,
-                   highlights=snippet.highlights, title_highlights=title)
+                   highlights=snippet.highlights, title_highlights=title,
+                   duplicates=tuple(copy.id for copy in duplicates),
+                   duplicate_sources=tuple(copy.source for copy in duplicates))
 
     def get(self, doc_id: str) -> Document:
         """The stored article with this id (or path)."""
@@ -171,6 +195,13 @@ def _parse(text: str, filters: Filters | None):
         return parse(text)
     except QuerySyntaxError as error:
         raise QueryError(f"bad query: {error}") from None
+
+
+def _story_total(ranked, stories) -> int:
+    """How many stories the articles with every word tell; estimated from the candidates'
+    share when their count is."""
+    told = stories.count(ranked.matched)
+    return told if ranked.exact else round(ranked.total * told / max(len(ranked.matched), 1))
 
 
 def _two_digits(estimate: int) -> int:

@@ -11,7 +11,9 @@ from datetime import datetime
 
 @dataclass(frozen=True)
 class Hit:
-    """One ranked result; ``highlights`` are (start, end) offsets into ``snippet``."""
+    """One ranked result; ``highlights`` are (start, end) offsets into ``snippet``.
+    ``duplicates``: the ids of the near-duplicates of this article (the same story elsewhere)
+    that the hit stands for, and ``duplicate_sources`` their sources."""
 
     rank: int
     score: float
@@ -25,6 +27,8 @@ class Hit:
     snippet: str
     highlights: tuple[tuple[int, int], ...]
     title_highlights: tuple[tuple[int, int], ...] = ()
+    duplicates: tuple[str, ...] = ()
+    duplicate_sources: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -67,7 +71,9 @@ class SearchResults:
     ``total`` match in part: verbatim inside longer words, or some of the words. ``last_page`` is
     the last page with hits, once a page reaches the end of every match (else None).
     ``suggestion`` is the query with its Chinese runs that no article holds replaced by close ones
-    that some article holds (same pinyin, or the mainland word), when no article has every word."""
+    that some article holds (same pinyin, or the mainland word), when no article has every word.
+    Near-duplicates are one hit (``Hit.duplicates``): ``total`` counts stories, and ``copies``
+    how many more articles with every word those stories hold."""
 
     query: str
     hits: list[Hit]
@@ -80,6 +86,7 @@ class SearchResults:
     suggestion: str | None = None  # "did you mean": set when no article has every word
     searched_as_pinyin: tuple[tuple[str, str], ...] = ()  # (Latin word, the Chinese it was also searched as)
     explanation: Explanation | None = None  # with search(..., explain=True)
+    copies: int = 0  # articles with every word shown as another article's duplicate
 
     def __iter__(self):
         return iter(self.hits)

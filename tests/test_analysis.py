@@ -49,7 +49,7 @@ def test_han_characters_are_positioned_at_their_offsets():
 
 
 def test_analysis_id_names_the_tokenizer_segmenter_dictionary_and_script_folding():
-    assert analysis_id() == "v5/jieba-0.42.1/dict-5071852/t2s-opencc-1.4.2"
+    assert analysis_id() == "v6/jieba-0.42.1/dict-5071852/t2s-opencc-1.4.2"
 
 
 def article_texts(folder):

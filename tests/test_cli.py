@@ -82,13 +82,13 @@ def test_query_json_lines_carry_every_field(indexed):
     result = run("query", "阿里云", "美国", "--json")
     assert result.exit_code == 0
     *hits, totals = [json.loads(line) for line in result.stdout.splitlines()]
-    assert totals == {"query": "阿里云 美国", "total": 1, "total_exact": True, "page": 1, "limit": 10,
-                      "last_page": 1}
+    assert totals == {"query": "阿里云 美国", "total": 1, "total_exact": True, "copies": 0, "page": 1,
+                      "limit": 10, "last_page": 1}
     assert [h["title"] for h in hits] == [
         "美国又要对阿里云下手？", "10亿只转基因蚊子开始释放：后代只有雄性", "Jina 3.8.0 发布，云原生神经搜索框架"]
     first = hits[0]
     assert set(first) == {"rank", "score", "id", "path", "title", "date", "source", "categories", "author",
-                          "snippet", "highlights", "title_highlights"}
+                          "snippet", "highlights", "title_highlights", "duplicates", "duplicate_sources"}
     assert (first["rank"], first["date"], first["source"], first["author"]) == (
         1, "2022-01-21T13:48:00Z", "虎嗅", "虎嗅")
     assert first["categories"] == ["新媒体", "虎嗅", "首页资讯"]

@@ -122,11 +122,11 @@ def test_the_cli_prints_the_same_json_fields(location, monkeypatch):
     result = CliRunner().invoke(cli, ["query", "阿里云", "美国", "--json", *option])
     assert result.exit_code == 0, result.output
     *hits, totals = [json.loads(line) for line in result.stdout.splitlines()]
-    assert totals == {"query": "阿里云 美国", "total": 1, "total_exact": True, "page": 1, "limit": 10,
-                      "last_page": 1}
+    assert totals == {"query": "阿里云 美国", "total": 1, "total_exact": True, "copies": 0, "page": 1,
+                      "limit": 10, "last_page": 1}
     assert len(hits) == 3
     assert set(hits[0]) == {"rank", "score", "id", "path", "title", "date", "source", "categories", "author",
-                            "snippet", "highlights", "title_highlights"}
+                            "snippet", "highlights", "title_highlights", "duplicates", "duplicate_sources"}
     assert hits[0]["title"] == "美国又要对阿里云下手？"
     shown = CliRunner().invoke(cli, ["show", hits[0]["id"], "--json", *option])
     assert json.loads(shown.stdout)["title"] == "美国又要对阿里云下手？"

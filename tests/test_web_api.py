@@ -25,8 +25,9 @@ from search.cli import cli
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 ALIYUN = EXAMPLES / "美国又要对阿里云下手？.md"
+NEAR_DUPLICATES = Path(__file__).parent / "fixtures" / "near_duplicates"
 HIT_FIELDS = {"rank", "score", "id", "path", "title", "date", "source", "categories", "author", "snippet",
-              "highlights", "title_highlights"}
+              "highlights", "title_highlights", "duplicates", "duplicate_sources"}
 HOSTILE = """---
 title: "<script>window.__pwned = 1</script><img src=x onerror=\\"window.__pwned = 2\\"> 恶意标题"
 author: "<b onmouseover=alert(1)>作者</b>"
@@ -78,7 +79,8 @@ def test_a_known_item_comes_first_with_the_fields_of_query_json(server, examples
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
     body = response.json()
-    assert set(body) == {"query", "total", "total_exact", "page", "limit", "last_page", "hits", "facets"}
+    assert set(body) == {"query", "total", "total_exact", "copies", "page", "limit", "last_page", "hits",
+                         "facets"}
     assert (body["query"], body["page"], body["limit"]) == ("阿里云", 1, 10)
     first = body["hits"][0]
     assert first["title"] == "美国又要对阿里云下手？" and first["path"] == str(ALIYUN)
@@ -267,7 +269,7 @@ def test_a_missing_index_is_a_clear_page_until_one_is_built(serve, tmp_path):
 
 
 def many_articles(folder: Path, count: int, word: str) -> None:
-    """``count`` small articles, each with ``word`` and a text of its own."""
+    """``count`` copies of the 阿里云 article, each with ``word`` and its own number in its place."""
     folder.mkdir(parents=True, exist_ok=True)
     base = ALIYUN.read_text(encoding="utf-8")
     for number in range(count):
@@ -303,11 +305,12 @@ def test_a_reindex_while_serving_shows_on_the_next_request_and_fails_none(serve,
                               "--index-dir", str(tmp_path / "index"), "--workers", "2"],
                              capture_output=True, text=True)
         assert run.returncode == 0, run.stderr
-        assert server.get("/api/search", q="灯塔").json()["total"] == 450  # the very next request
+        # all=1: the generated articles are near-duplicates of each other, one story otherwise
+        assert server.get("/api/search", q="灯塔", all="1").json()["total"] == 450  # the very next request
         shutil.rmtree(posts / "new")
         many_articles(posts / "newer", 10, "灯塔")
         index(posts, tmp_path / "index")
-        assert server.get("/api/search", q="灯塔").json()["total"] == 10
+        assert server.get("/api/search", q="灯塔", all="1").json()["total"] == 10
     finally:
         stop.set()
         for asker in askers:
@@ -337,6 +340,21 @@ def test_cors_lets_only_the_given_origin_call_the_api(serve, examples_index, ser
     assert refused.status_code == 400 and "access-control-allow-origin" not in refused.headers
     without = server.client.get("/api/search", params={"q": "阿里云"}, headers={"Origin": blog})
     assert "access-control-allow-origin" not in without.headers
+
+
+def test_near_duplicates_are_one_hit_unless_all_is_asked(serve, tmp_path):
+    index(NEAR_DUPLICATES, tmp_path / "index")
+    server = serve(tmp_path / "index")
+    grouped = server.get("/api/search", q="许家印").json()
+    assert (grouped["total"], grouped["copies"], len(grouped["hits"])) == (1, 2, 1)
+    assert len(grouped["hits"][0]["duplicates"]) == 2
+    every = server.get("/api/search", q="许家印", all="1").json()
+    assert (every["total"], every["copies"], len(every["hits"])) == (3, 0, 3)
+    bad = server.get("/api/search", q="许家印", all="yes")
+    assert bad.status_code == 400 and "all=1" in bad.json()["error"]
+    page = BeautifulSoup(server.get("/", q="许家印").text, "lxml")
+    copies = page.select("li.hit .copies a")
+    assert len(copies) == 2 and all(a["href"].startswith("/article?id=") for a in copies)
 
 
 # -- hostile articles -------------------------------------------------------------------------

@@ -19,8 +19,8 @@ from typing import Iterator, NamedTuple
 # Bump when tokenisation changes: indexes record it and refuse a mismatch.
 # 2: word fields index positions without character offsets; 3: classes in subpackages; 4: dates kept in
 # the article's own offset (the date column holds local wall-clock seconds, meta the offset); 5: Traditional
-# folded to Simplified (OpenCC t2s) unless SEARCH_FOLD_SCRIPT=0
-ANALYSIS_VERSION = 5
+# folded to Simplified (OpenCC t2s) unless SEARCH_FOLD_SCRIPT=0; 6: a MinHash column for near-duplicate stories
+ANALYSIS_VERSION = 6
 # Long words whose sub-words a segmenter keeps: this bounds the memory they take
 # (measured: benchmarks/README.md).
 GRAMS_REMEMBERED = 100_000

@@ -412,6 +412,10 @@ class ClusterEngine:
         """No pinyin on the cluster: the table comes from the local index's terms (README table)."""
         return None
 
+    def stories(self, filters) -> None:
+        """No near-duplicate groups on the cluster: every copy is its own hit (README table)."""
+        return None
+
     def facets(self, keys) -> None:
         """Facet counts are the local engine's only (``search serve`` runs on it)."""
         raise QueryError("facet counts are not available on the cluster engine: search without facets")

@@ -15,13 +15,14 @@ from ..documents.changes import is_gone  # noqa: F401 (re-exported)
 
 INDEX_NAME = "MAIN"
 _TOC = re.compile(r"_MAIN_(\d+)\.toc")
+_STORIES = re.compile(r"_MAIN_(\d+)\.stories")  # a commit's near-duplicate groups (``engine.stories``)
 _SEGMENT = re.compile(r"(MAIN_[0-9a-z]{16})\.[A-Za-z0-9_.]+")  # Whoosh's segment ids: 16 of [0-9a-z]
 _OTHER_OWN = {"MAIN_WRITELOCK", "MAIN.tmp"}  # the write lock, the writers' temporary folder
 
 
 def is_index_file(name: str) -> bool:
     """Whether a name in an index directory is one the engine writes."""
-    return name in _OTHER_OWN or bool(_TOC.fullmatch(name) or _SEGMENT.fullmatch(name))
+    return name in _OTHER_OWN or any(pattern.fullmatch(name) for pattern in (_TOC, _STORIES, _SEGMENT))
 
 
 def has_index(folder: Path) -> bool:
@@ -32,6 +33,11 @@ def has_index(folder: Path) -> bool:
 def foreign_files(folder: Path) -> list[str]:
     """The names in ``folder`` the engine did not write (hidden ones aside), sorted."""
     return sorted(name for name in os.listdir(folder) if not name.startswith(".") and not is_index_file(name))
+
+
+def stories_name(generation: int) -> str:
+    """The file of a commit's near-duplicate groups, beside its table of contents."""
+    return f"_{INDEX_NAME}_{generation}.stories"
 
 
 def create_index(folder: Path, schema):
@@ -54,8 +60,9 @@ def clean_files(storage, generation: int, segments) -> None:
     pattern takes any ``MAIN_*.*``, a user's ``MAIN_notes.txt`` too)."""
     kept = {segment.segment_id() for segment in segments}
     for name in storage.list():
-        toc, segment = _TOC.fullmatch(name), _SEGMENT.fullmatch(name)
-        if (toc and int(toc[1]) != generation) or (segment and segment[1] not in kept):
+        commit = _TOC.fullmatch(name) or _STORIES.fullmatch(name)
+        segment = _SEGMENT.fullmatch(name)
+        if (commit and int(commit[1]) != generation) or (segment and segment[1] not in kept):
             try:
                 storage.delete_file(name)
             except OSError:  # still open elsewhere: a later commit deletes it

@@ -21,8 +21,11 @@ from ..errors import IndexBusyError, IndexMismatchError, IndexMissingError, Sear
 from ..query.ranking import BM25_B
 from ..results import Document, Facets, IndexReport, IndexStats
 from .files import create_index, foreign_files, has_index, is_gone
+from .filtering import allowed as allowed_by
 from .ranker import Ranked, rank
 from .schema import build_schema
+from .stories import Stories
+from .stories import read as read_stories
 
 LOCK_TIMEOUT = 5.0
 OPEN_ATTEMPTS = 3
@@ -37,6 +40,7 @@ class LocalEngine:
         self._ix = None
         self._searcher = None
         self._generation = None
+        self._stories = None
         self.reading = partial(_damage_guard, path)
 
     def close(self) -> None:
@@ -173,7 +177,13 @@ class LocalEngine:
                     ix = self._open()
                     # Noted before opening: a commit in between only makes ``refresh`` reopen.
                     self._generation = ix.latest_generation()
-                    return ix.searcher(weighting=BM25F(B=BM25_B))
+                    searcher = ix.searcher(weighting=BM25F(B=BM25_B))
+                    try:
+                        self._stories = read_stories(ix.storage, searcher.reader().generation(), searcher)
+                    except BaseException:
+                        searcher.close()
+                        raise
+                    return searcher
             except IndexMismatchError as error:
                 # A commit can delete the files of the table of contents just read: read again.
                 if not isinstance(error.__cause__, FileNotFoundError) or attempt == OPEN_ATTEMPTS - 1:
@@ -191,6 +201,15 @@ class LocalEngine:
         """The first ``needed`` (docnum, score) pairs of a parsed query in rank order (None: what
         the filters allow, newest first), with the numbers of matches."""
         return rank(self.searcher(), tree, needed, filters, sort, self.reading)
+
+    def stories(self, filters) -> Stories:
+        """The near-duplicate stories of the commit being read, their copies limited to what
+        ``filters`` allow."""
+        searcher = self.searcher()
+        if not searcher.doc_count_all():  # no segment: nothing to filter (Whoosh's EmptyReader has no columns)
+            return self._stories
+        with self.reading():
+            return self._stories.allowing(allowed_by(filters, searcher))
 
     def facets(self, docnums) -> Facets:
         """How many of ``docnums`` come from each source, category, author, year and month."""

@@ -20,6 +20,7 @@ from whoosh.formats import Positions
 from whoosh.system import pack_uint
 
 from ..analysis import analysis_id, filter_term, han_char_offsets, han_chars, word_tuples, words
+from ..analysis.near_duplicates import signature
 from ..query.syntax import TEXT_FIELDS
 
 if TYPE_CHECKING:
@@ -86,6 +87,7 @@ def build_schema() -> fields.Schema:
         id=fields.ID(stored=True, unique=True, sortable=True),
         path=fields.ID(stored=True, sortable=True),
         stamp=fields.COLUMN(columns.VarBytesColumn()),
+        minhash=fields.COLUMN(columns.VarBytesColumn()),  # near-duplicate signature (``engine.stories``)
         title=AnalyzedText(WordTokenizer(), stored=True),
         body=AnalyzedText(WordTokenizer(), stored=True),
         title_han=AnalyzedText(HanCharTokenizer()),
@@ -141,6 +143,7 @@ def document(schema, article: Article, stamp: bytes) -> dict:
         "id": article.id,
         "path": article.path,
         "stamp": stamp,
+        "minhash": signature(f"{article.title}\n{article.body}"),
         "date": local_seconds(article.date),
         "source": filter_term(article.source) or None,
         "_stored_source": article.source.strip(),

@@ -86,9 +86,13 @@ class FastSegmentWriter(SegmentWriter):
         self._finish()
 
     def _commit_toc(self, segments):
-        """Whoosh's, deleting only files this engine wrote (see ``files.clean_files``)."""
+        """Whoosh's, after storing the commit's near-duplicate groups (``engine.stories``), and
+        deleting only files this engine wrote (see ``files.clean_files``)."""
         from whoosh.index import TOC
 
+        from . import stories
+
+        stories.write(self.storage, self.schema, self.generation, segments, self.generation - 1)
         TOC(self.schema, segments, self.generation).write(self.storage, self.indexname)
         clean_files(self.storage, self.generation, segments)
 

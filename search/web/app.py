@@ -82,11 +82,11 @@ async def api_search(request: Request) -> Response:
         limit = _whole(params, "limit", PAGE_SIZE, MAX_LIMIT)
         page = _whole(params, "page", 1, MAX_PAGE)
         results = _index(request).search(text, limit=limit, page=page, filters=_filters(params),
-                                         sort=_sort(params), facets=True)
+                                         sort=_sort(params), facets=True, group_copies=not _every_copy(params))
     except SearchError as error:
         return _json_error(error)
     return _json({"query": results.query, "total": results.total, "total_exact": results.total_exact,
-                  "page": results.page, "limit": results.limit, "last_page": results.last_page,
+                  "copies": results.copies, "page": results.page, "limit": results.limit, "last_page": results.last_page,
                   "hits": [as_dict(hit) for hit in results], "facets": as_dict(results.facets)})
 
 
@@ -140,7 +140,7 @@ async def search_page(request: Request) -> Response:
         page = _whole(params, "page", 1, MAX_PAGE)
         filters, sort = _filters(params), _sort(params)
         results = _index(request).search(context["q"], limit=PAGE_SIZE, page=page, filters=filters,
-                                         sort=sort, facets=True)
+                                         sort=sort, facets=True, group_copies=not _every_copy(params))
     except SearchError as error:
         return _error_page(request, error, context)
     context.update(results=results, sort=sort, shown_values=SHOWN_VALUES, hits=[_shown(hit, context["params"]) for hit in results],
@@ -247,7 +247,15 @@ def _document(request: Request):
 
 def _kept(params) -> dict[str, str]:
     """The parameters a link keeps: the query, its filters and its order."""
-    return {name: params[name] for name in ("q", *FILTER_NAMES, "sort") if params.get(name)}
+    return {name: params[name] for name in ("q", *FILTER_NAMES, "sort", "all") if params.get(name)}
+
+
+def _every_copy(params) -> bool:
+    """``all=1``: every copy of a story as its own hit (by default near-duplicates are one)."""
+    value = params.get("all", "0")
+    if value not in ("0", "1"):
+        raise BadParameter(f"bad all={value!r}: use all=1 to show every copy of a story, or leave it out")
+    return value == "1"
 
 
 def _link(params: dict[str, str], path: str = "/", **changes) -> str:
@@ -268,7 +276,9 @@ def _marked(text: str, spans) -> list[tuple[str, bool]]:
 def _shown(hit, params: dict[str, str]) -> dict:
     return {"hit": hit, "title": _marked(hit.title, hit.title_highlights),
             "snippet": _marked(hit.snippet, hit.highlights),
-            "link": _link({"id": hit.id, "q": params.get("q", "")}, "/article")}
+            "link": _link({"id": hit.id, "q": params.get("q", "")}, "/article"),
+            "copies": [(source or doc_id, _link({"id": doc_id, "q": params.get("q", "")}, "/article"))
+                       for doc_id, source in zip(hit.duplicates, hit.duplicate_sources)]}
 
 
 FACETS = (("sources", "source", "来源"), ("categories", "category", "分类"), ("authors", "author", "作者"))
