@@ -49,13 +49,15 @@ def find_verbatim(folded: str, needles) -> list[tuple[int, int]]:
     return spans
 
 
-def make_snippet(text: str, spans, width: int = 100, fragments: int = 2) -> Snippet:
-    """Up to ``fragments`` passages of about ``width`` characters around the best matches."""
+def make_snippet(text: str, spans, width: int = 100, fragments: int = 2, folded: str | None = None) -> Snippet:
+    """Up to ``fragments`` passages of about ``width`` characters around the best matches
+    (``folded``: ``fold(text)``, if the caller has it)."""
     spans = merge_spans(spans)
     if not spans:
         end = _snap_end(text, min(len(text), width), [])
         return _render(text, [(0, end)], [])
-    folded = {span: fold(text[span[0]:span[1]]) for span in spans}
+    whole = fold(text) if folded is None else folded  # once: folding each span alone cost most of a snippet
+    folded = {span: whole[span[0]:span[1]] for span in spans}
     windows: list[tuple[int, int]] = []
     for _ in range(fragments):
         shown = {folded[span] for span in spans if _inside(span, windows)}
@@ -142,7 +144,8 @@ class Marks:
                                    + [w.text for leaf in mine if not leaf.prefix
                                       for w in words(leaf.text) if han_runs(w.text) and w.text not in STOP_WORDS])
 
-    def spans(self, field: str, text: str) -> list[tuple[int, int]]:
-        """Character spans of the query's words in one stored field of one document."""
-        folded = fold(text)
+    def spans(self, field: str, text: str, folded: str | None = None) -> list[tuple[int, int]]:
+        """Character spans of the query's words in one stored field of one document
+        (``folded``: ``fold(text)``, if the caller has it)."""
+        folded = fold(text) if folded is None else folded
         return find_verbatim(folded, self.needles[field]) + alnum_spans(folded, self.terms[field])

@@ -15,6 +15,7 @@ from pathlib import Path
 from .cluster.url import is_server_url
 from .engine import LocalEngine
 from .errors import IndexClosedError, QueryError, SearchError
+from .analysis import fold
 from .highlight import Marks, make_snippet, merge_spans
 from .query import Filters, QuerySyntaxError, parse
 from .query.pinyin import with_pinyin
@@ -122,20 +123,22 @@ class Index:
         stories they were grouped by (None: every article is its own hit, with ``group`` False
         or on an engine without near-duplicate groups). A page that loses hits to grouping asks
         the engine for more until it is full or every match is in."""
-        ranked = self._live.rank(tree, needed, filters, sort)
+        cache: dict = {}  # what the first ranking read, the next ones reuse
+        ranked = self._live.rank(tree, needed, filters, sort, cache)
         stories = self._live.stories(filters) if group else None
         if stories is None:
             return ranked, [(docnum, score, ()) for docnum, score in ranked.best], None
         shown = stories.collapse(ranked.best)
         while len(shown) < needed and not ranked.exhausted:
-            ranked = self._live.rank(tree, len(ranked.best) + needed - len(shown), filters, sort)
+            ranked = self._live.rank(tree, len(ranked.best) + needed - len(shown), filters, sort, cache)
             shown = stories.collapse(ranked.best)
         return ranked, shown, stories
 
     def _hit(self, marks: Marks, docnum: int, score: float, rank: int, copies: tuple[int, ...] = ()) -> Hit:
         doc = self._engine.article(docnum)
         duplicates = [self._engine.article(copy) for copy in copies]
-        snippet = make_snippet(doc.body, marks.spans("body", doc.body))
+        body = fold(doc.body)
+        snippet = make_snippet(doc.body, marks.spans("body", doc.body, body), folded=body)
         # The whole title is shown: its spans, not a window's (a late match in a long title made a
         # window with a leading ellipsis, whose offsets are not the title's).
         title = tuple(merge_spans(marks.spans("title", doc.title)))

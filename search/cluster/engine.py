@@ -283,9 +283,9 @@ class ClusterEngine:
 
     # -- reading -----------------------------------------------------------------------------
 
-    def rank(self, tree, needed: int, filters, sort: str) -> Ranked:
+    def rank(self, tree, needed: int, filters, sort: str, cache: dict | None = None) -> Ranked:
         """The first ``needed`` (id, score) pairs of a parsed query, tier by tier (None: what the
-        filters allow, newest first), with exact counts."""
+        filters allow, newest first), with exact counts (``cache`` is the local engine's)."""
         ranked = self._rank(tree, needed, filters, sort)
         self._ranked, self._read_ahead = [key for key, _ in ranked.best], {}
         return ranked

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from whoosh import query as wq
 from whoosh.idsets import DocIdSet
@@ -42,13 +42,21 @@ class Allowed(DocIdSet):
     docs: set[int] | None = None
     source: tuple | None = None  # (column, folded name)
     period: tuple | None = None  # (dates, first second, last second), as stored
+    _sources: dict = field(default_factory=dict)  # each stored source seen: whether it is the one
 
     def __contains__(self, docnum: int) -> bool:
         if self.docs is not None and docnum not in self.docs:
             return False
-        if self.source and filter_term(self.source[0][docnum] or "") != self.source[1]:
+        if self.source and not self._is_source(self.source[0][docnum]):
             return False
         return not self.period or self.period[1] <= self.period[0][docnum] <= self.period[2]
+
+    def _is_source(self, stored) -> bool:
+        """Whether a stored source is the one filtered on, folded once per distinct value."""
+        found = self._sources.get(stored)
+        if found is None:
+            found = self._sources[stored] = filter_term(stored or "") == self.source[1]
+        return found
 
     def __bool__(self) -> bool:
         return True

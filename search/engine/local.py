@@ -197,10 +197,11 @@ class LocalEngine:
             latest = self._ix.latest_generation()
         return latest not in (-1, self._generation)
 
-    def rank(self, tree, needed: int, filters, sort: str) -> Ranked:
+    def rank(self, tree, needed: int, filters, sort: str, cache: dict | None = None) -> Ranked:
         """The first ``needed`` (docnum, score) pairs of a parsed query in rank order (None: what
-        the filters allow, newest first), with the numbers of matches."""
-        return rank(self.searcher(), tree, needed, filters, sort, self.reading)
+        the filters allow, newest first), with the numbers of matches. Calls of one search
+        that share a ``cache`` read each part of the query once."""
+        return rank(self.searcher(), tree, needed, filters, sort, self.reading, cache)
 
     def stories(self, filters) -> Stories:
         """The near-duplicate stories of the commit being read, their copies limited to what

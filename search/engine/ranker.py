@@ -37,9 +37,10 @@ class Ranked(NamedTuple):
     tiers: tuple[tuple[Tier, int, frozenset], ...] = ()
 
 
-def rank(searcher, tree, needed: int, filters, sort: str, reading=nullcontext) -> Ranked:
+def rank(searcher, tree, needed: int, filters, sort: str, reading=nullcontext, cache: dict | None = None) -> Ranked:
     """The ranking of a parsed query (``tree``; None lists what the filters allow, newest
-    first); the reads run inside ``reading()``."""
+    first); the reads run inside ``reading()``. Calls sharing a ``cache`` (one search asking
+    for more) evaluate each part of the query once."""
     with reading():
         if not searcher.doc_count_all():  # no segment: Whoosh's EmptyReader has no postings or columns
             return Ranked([], 0)
@@ -47,7 +48,7 @@ def rank(searcher, tree, needed: int, filters, sort: str, reading=nullcontext) -
         if tree is None:
             return _browse(searcher, needed, allowed)
     newest_first = sort == "date"
-    cache = {}  # one search's queries share their parts: each is evaluated once
+    cache = {} if cache is None else cache  # one search's queries share their parts: each is evaluated once
     expansion = None
     if wants_feedback(tree) and not newest_first:
         first = _search_tiers(searcher, tree, PRF_DOCS, allowed, cache, reading)
