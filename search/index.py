@@ -100,8 +100,7 @@ class Index:
         page_shown = shown[first - 1:first - 1 + limit]
         hits = [self._hit(marks, docnum, score, rank, copies)
                 for rank, (docnum, score, copies) in enumerate(page_shown, first)]
-        total = _story_total(ranked, stories) if stories else ranked.total
-        copies = ranked.total - total if stories and ranked.exact else 0
+        total, copies = _totals(ranked, stories)
         last_page = -(-len(shown) // limit) if ranked.exhausted else None
         counts = self._engine.facets(ranked.matched) if facets else None
         # Only when no article has every word: a query that works pays nothing for it.
@@ -113,7 +112,6 @@ class Index:
             page_docnums = [docnum for docnum, _, _ in page_shown]
             explanation = explained(self._live, text, typed, tree, filters, ranked, page_docnums, as_pinyin,
                                     sort)
-        total = total if ranked.exact else _two_digits(total)
         return SearchResults(text, hits, total, page, limit, total_exact=ranked.exact, last_page=last_page,
                              facets=counts, suggestion=suggestion, searched_as_pinyin=as_pinyin,
                              explanation=explanation, copies=copies)
@@ -200,11 +198,16 @@ def _parse(text: str, filters: Filters | None):
         raise QueryError(f"bad query: {error}") from None
 
 
-def _story_total(ranked, stories) -> int:
-    """How many stories the articles with every word tell; estimated from the candidates'
-    share when their count is."""
+def _totals(ranked, stories) -> tuple[int, int]:
+    """The total to show, and how many more articles with every word are copies of its
+    stories: with ``stories``, the total counts stories; an estimate is estimated from the
+    candidates' share of stories and has two significant digits."""
+    if stories is None:
+        return (ranked.total if ranked.exact else _two_digits(ranked.total)), 0
     told = stories.count(ranked.matched)
-    return told if ranked.exact else round(ranked.total * told / max(len(ranked.matched), 1))
+    if ranked.exact:
+        return told, ranked.total - told
+    return _two_digits(round(ranked.total * told / max(len(ranked.matched), 1))), 0
 
 
 def _two_digits(estimate: int) -> int:
