@@ -13,6 +13,7 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
@@ -355,6 +356,10 @@ def test_near_duplicates_are_one_hit_unless_all_is_asked(serve, tmp_path):
     page = BeautifulSoup(server.get("/", q="许家印").text, "lxml")
     copies = page.select("li.hit .copies a")
     assert len(copies) == 2 and all(a["href"].startswith("/article?id=") for a in copies)
+    assert "另有 2 篇为相同报道" in page.select_one(".total").text
+    link = urlsplit(page.select_one(".copies-note a")["href"])
+    every = BeautifulSoup(server.get(link.path, **dict(parse_qsl(link.query))).text, "lxml")
+    assert len(every.select("li.hit")) == 3 and not every.select("li.hit .copies")
 
 
 # -- hostile articles -------------------------------------------------------------------------

@@ -146,6 +146,7 @@ async def search_page(request: Request) -> Response:
     context.update(results=results, sort=sort, shown_values=SHOWN_VALUES, hits=[_shown(hit, context["params"]) for hit in results],
                    facets=_facet_links(results.facets, context["params"]),
                    chips=_chips(context["params"]), pages=_pages(results, context["params"]),
+                   every_copy=_link(context["params"], all="1", page=None),
                    sorts=[(name, label, _link(context["params"], sort=name, page=None))
                           for name, label in (("relevance", "相关度"), ("date", "最新"))])
     return _page(request, "search.html", context)
