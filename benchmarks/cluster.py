@@ -8,8 +8,9 @@ the repository. Measured: import time into the local engine, a 1-node and a 3-no
 (started by ``search.cluster.local_cluster`` on loopback, on this same machine); query latency
 p50/p95 and requests/s with ``--clients`` client processes, each with its own ``Index``, running
 ``benchmarks/queries.txt`` (top 10 with snippets) ``--rounds`` times; and nDCG@10 of both engines
-on the judged collections of ``benchmarks.relevance``. Queries the cluster refuses (OR, groups)
-are counted, not timed. Writes ``benchmarks/results/cluster.json``.
+on the judged collections of ``benchmarks.relevance``; each engine's memory and disk after its
+import. Queries the cluster refuses (OR, groups) are counted, not timed. Writes
+``benchmarks/results/cluster.json``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import argparse
 import itertools
 import json
 import multiprocessing
+import os
 import shutil
 import sys
 import tarfile
@@ -30,6 +32,7 @@ from .speed import DEFAULT_QUERIES, load_queries, p95, search_arguments
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_TARBALL = REPO.parent / "shared" / "corpus" / "news.tar.gz"
 DEFAULT_OUT = REPO / "benchmarks" / "results" / "cluster.json"
+MB = 1_000_000
 
 
 def log(message: str) -> None:
@@ -60,6 +63,24 @@ def timed_import(location: str, folder: Path) -> dict:
         report = idx.add([folder])
     seconds = time.perf_counter() - start
     return {"seconds": round(seconds, 1), "docs_per_s": round(report.added / seconds, 1), "report": report.summary()}
+
+
+def folder_bytes(folder: Path) -> int:
+    return sum(os.path.getsize(Path(root) / name) for root, _, names in os.walk(folder) for name in names)
+
+
+def rss_bytes(pid: int) -> int:
+    """Resident memory of one process (``VmRSS`` in /proc)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def footprint(cluster) -> dict:
+    """Each node's resident memory and data folder, in MB."""
+    return {"rss_mb": [round(rss_bytes(node.pid) / MB) for node in cluster.nodes],
+            "data_mb": [round(folder_bytes(node.data_dir) / MB) for node in cluster.nodes]}
 
 
 def _client(args) -> tuple[list[float], int]:
@@ -149,14 +170,17 @@ def main(argv=None) -> int:
         log(f"copying {args.size} articles")
         folder = subset(args.tarball, args.corpus_dir, args.size, tmp / "articles")
         log("local engine: import")
-        results["local"] = {"import": timed_import(str(tmp / "local"), folder)}
+        results["local"] = {"import": timed_import(str(tmp / "local"), folder),
+                            "index_mb": round(folder_bytes(tmp / "local") / MB)}
         log(f"local engine: {args.clients} clients")
         results["local"]["queries"] = query_load(str(tmp / "local"), args.clients, args.rounds)
         save()
         for nodes in (1, 3):
             with LocalCluster(tmp / f"cluster{nodes}", nodes=nodes).start() as cluster:
                 log(f"{nodes}-node cluster: import")
+                empty = footprint(cluster)
                 entry = results[f"cluster_{nodes}_nodes"] = {"import": timed_import(cluster.url, folder)}
+                entry["footprint"] = {"empty_rss_mb": empty["rss_mb"], **footprint(cluster)}
                 log(f"{nodes}-node cluster: {args.clients} clients")
                 entry["queries"] = query_load(cluster.url, args.clients, args.rounds)
                 save()
