@@ -1,7 +1,8 @@
 """The cluster engine beside the local engine, in one run on this machine.
 
     python -m benchmarks.cluster [--size 10000] [--tarball PATH | --corpus-dir DIR] [--clients 8]
-                                 [--rounds 2] [--relevance-max-docs N] [--skip-relevance] [--out FILE]
+                                 [--rounds 2] [--relevance-max-docs N] [--skip-relevance] [--failover]
+                                 [--out FILE]
 
 The first ``--size`` news articles (sorted by path) are copied into a temporary folder outside
 the repository. Measured: import time into the local engine, a 1-node and a 3-node cluster
@@ -9,8 +10,9 @@ the repository. Measured: import time into the local engine, a 1-node and a 3-no
 p50/p95 and requests/s with ``--clients`` client processes, each with its own ``Index``, running
 ``benchmarks/queries.txt`` (top 10 with snippets) ``--rounds`` times; and nDCG@10 of both engines
 on the judged collections of ``benchmarks.relevance``; each engine's memory and disk after its
-import. Queries the cluster refuses (OR, groups) are counted, not timed. Writes
-``benchmarks/results/cluster.json``.
+import. Queries the cluster refuses (OR, groups) are counted, not timed. With ``--failover``, the
+3-node cluster then loses its leader during a stream of queries and an indexing run (as
+``tests/test_failover.py``, on all the articles). Writes ``benchmarks/results/cluster.json``.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import shutil
 import sys
 import tarfile
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -33,6 +36,9 @@ REPO = Path(__file__).resolve().parents[1]
 DEFAULT_TARBALL = REPO.parent / "shared" / "corpus" / "news.tar.gz"
 DEFAULT_OUT = REPO / "benchmarks" / "results" / "cluster.json"
 MB = 1_000_000
+FAILOVER_CHANGED = 3000  # articles changed (a line appended) for the indexing run the kill interrupts
+FAILOVER_AFTER = 10.0  # seconds of queries after the indexing run and the failover end
+FAILOVER_MARK = "failovermark"  # a word no article has, appended to each changed article
 
 
 def log(message: str) -> None:
@@ -118,6 +124,122 @@ def query_load(location: str, clients: int, rounds: int) -> dict:
             "requests_per_s": round(len(latencies) / wall, 1)}
 
 
+def _failover_client(location: str, labels: list[str], stop, ready, queue) -> None:
+    """Queries of ``benchmarks/queries.txt`` round and round until ``stop``; puts its records
+    (wall-clock start, milliseconds or None, the error) on ``queue``."""
+    from search import Index, QueryError
+
+    queries = [(query, search_arguments(query)) for query in load_queries(DEFAULT_QUERIES) if query.label() in labels]
+    records = []
+    with Index(location) as idx:
+        while not stop.is_set():
+            for query, arguments in queries:
+                started, start = time.time(), time.perf_counter()
+                try:
+                    idx.search(query.text, **arguments)
+                except QueryError:
+                    continue
+                except Exception as error:  # noqa: BLE001 - every failure counts
+                    records.append((started, None, repr(error)[:300]))
+                    continue
+                records.append((started, (time.perf_counter() - start) * 1000, None))
+                ready.set()
+                if stop.is_set():
+                    break
+    queue.put(records)
+
+
+def _window(records: list, start: float, end: float) -> dict:
+    found = [r for r in records if start <= r[0] < end]
+    ms = sorted(r[1] for r in found if r[1] is not None)
+    summary = {"queries": len(found), "failed": len(found) - len(ms)}
+    if ms:
+        summary |= {"p50_ms": round(ms[len(ms) // 2], 1), "p95_ms": round(p95(ms), 1), "max_ms": round(ms[-1], 1)}
+    return summary
+
+
+def failover(cluster, folder: Path, clients: int, changed: int = FAILOVER_CHANGED) -> dict:
+    """The leader of ``cluster`` (3 nodes holding the articles of ``folder``) killed during
+    ``clients`` query processes and an indexing run of ``changed`` changed articles; then the run
+    is repeated, and the killed node started again. As ``tests/test_failover.py``, at full size."""
+    from search import Index
+    from search.errors import SearchError
+
+    with Index(cluster.url) as idx:
+        documents, marked_before = idx.stats().documents, idx.search(FAILOVER_MARK).total
+    changed = min(changed, documents)
+    for n, path in enumerate(sorted(folder.iterdir())[:changed]):
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(f"\n\n{FAILOVER_MARK} {n}\n")
+    labels = [query.label() for query in load_queries(DEFAULT_QUERIES)]
+    context = multiprocessing.get_context("spawn")
+    stop, queue = context.Event(), context.Queue()
+    ready = [context.Event() for _ in range(clients)]
+    processes = [context.Process(target=_failover_client, args=(cluster.url, labels, stop, r, queue)) for r in ready]
+    for process in processes:
+        process.start()
+    for r in ready:
+        r.wait(120)
+    outcome, sent = [], threading.Event()
+
+    def progress(done, total):
+        if done >= total // 3:
+            sent.set()
+
+    def index():
+        try:
+            with Index(cluster.url) as idx:
+                outcome.append(idx.add([folder], progress=progress).summary())
+        except SearchError as error:  # reported, and safe to rerun
+            outcome.append(f"stopped: {error}")
+        sent.set()
+
+    writer = threading.Thread(target=index)
+    index_start = time.time()
+    writer.start()
+    sent.wait(600)  # a third of the changed articles sent: kill the leader mid-run
+    leader = cluster.leader()
+    killed_at = time.time()
+    cluster.kill(leader)
+    while True:
+        try:
+            cluster.leader()
+            break
+        except RuntimeError:
+            if time.time() - killed_at > 120:
+                break
+            time.sleep(0.05)
+    new_leader_s = time.time() - killed_at
+    writer.join(1200)
+    index_end = time.time()
+    time.sleep(FAILOVER_AFTER)
+    end = time.time()
+    stop.set()
+    records = list(itertools.chain.from_iterable(queue.get(timeout=300) for _ in processes))
+    for process in processes:
+        process.join(60)
+    errors = sorted({error for _, _, error in records if error})
+    cluster.wait_healthy()
+    start = time.perf_counter()
+    with Index(cluster.url) as idx:
+        rerun = idx.add([folder]).summary()
+        rerun_s = time.perf_counter() - start
+        counts = [idx.stats().documents for _ in cluster.nodes]  # requests go round the nodes
+        marked = idx.search(FAILOVER_MARK).total
+    start = time.perf_counter()
+    cluster.restart(leader, timeout=600)
+    rejoin_s = time.perf_counter() - start
+    return {"clients": clients, "changed_articles": changed, "killed": leader.data_dir.name,
+            "before_kill": _window(records, index_start, killed_at),
+            "kill_to_new_leader": _window(records, killed_at, killed_at + new_leader_s),
+            "after_new_leader": _window(records, killed_at + new_leader_s, end),
+            "new_leader_s": round(new_leader_s, 2), "index_run": outcome[0] if outcome else "did not end",
+            "index_run_s": round(index_end - index_start, 1), "errors": errors[:5],
+            "rerun": rerun, "rerun_s": round(rerun_s, 1), "documents_before": documents,
+            "documents_after_rerun": counts, "marked_before": marked_before, "marked_after": marked,
+            "marked_expected": marked_before + changed, "killed_node_healthy_again_s": round(rejoin_s, 1)}
+
+
 def relevance(url_base: str, max_docs: int | None, workdir: Path) -> dict:
     """nDCG@10 (and MRR@10, Recall@100) of both engines on each judged collection."""
     from search import Index
@@ -158,6 +280,8 @@ def main(argv=None) -> int:
     parser.add_argument("--rounds", type=int, default=2, help="passes over the queries per client")
     parser.add_argument("--relevance-max-docs", type=int, metavar="N", help="only the first N documents")
     parser.add_argument("--skip-relevance", action="store_true")
+    parser.add_argument("--failover", action="store_true",
+                        help="then kill the 3-node cluster's leader during queries and an indexing run")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
     from search.cluster.local_cluster import LocalCluster
@@ -186,6 +310,9 @@ def main(argv=None) -> int:
                 save()
                 if nodes == 1 and not args.skip_relevance:
                     results["relevance"] = relevance(cluster.url.rsplit("/", 1)[0], args.relevance_max_docs, tmp)
+                if nodes == 3 and args.failover:
+                    log("3-node cluster: failover")
+                    results["failover"] = failover(cluster, folder, args.clients)
     save()
     print(json.dumps(results, ensure_ascii=False, indent=1))
     return 0
