@@ -162,7 +162,7 @@ def test_copies_are_only_what_the_filters_allow():
     assert stories.copies(4) == (1, 9)
     assert stories.allowing({4, 9}).copies(4) == (9,)
     assert stories.collapse([(9, 3.0), (2, 2.0), (1, 1.0)]) == [(9, 3.0, (1, 4)), (2, 2.0, ())]
-    assert stories.count([1, 2, 9]) == 2
+    assert stories.count(frozenset([1, 2, 9])) == 2
 
 
 def test_the_cli_names_the_copies_and_all_lists_them(folder, tmp_path):

@@ -10,6 +10,7 @@ only read that file, once per searcher.
 from __future__ import annotations
 
 import pickle
+from copy import copy
 from collections.abc import Iterable
 
 from ..analysis.near_duplicates import groups
@@ -69,13 +70,16 @@ def read(storage, generation: int, searcher) -> Stories:
 class Stories:
     """Groups of documents (by docnum) that are near-duplicates of each other."""
 
-    def __init__(self, found: Iterable[list[int]], allowed=None):
-        self._group = found if isinstance(found, dict) else {docnum: group for group in found for docnum in group}
-        self.allowed = allowed  # the documents copies may be (None: all)
+    def __init__(self, found: Iterable[list[int]]):
+        self._group = {docnum: group for group in found for docnum in group}
+        self._grouped = frozenset(self._group)
+        self.allowed = None  # the documents copies may be (None: all)
 
     def allowing(self, allowed) -> Stories:
         """The same stories, their copies limited to the documents ``allowed`` holds."""
-        return Stories(self._group, allowed)
+        limited = copy(self)
+        limited.allowed = allowed
+        return limited
 
     def copies(self, docnum: int) -> tuple[int, ...]:
         """The other allowed documents of ``docnum``'s story."""
@@ -93,14 +97,7 @@ class Stories:
             shown.append((docnum, score, copies))
         return shown
 
-    def count(self, docnums: Iterable[int]) -> int:
-        """How many stories ``docnums`` tell."""
-        stories = set()
-        alone = 0
-        for docnum in docnums:
-            group = self._group.get(docnum)
-            if group is None:
-                alone += 1
-            else:
-                stories.add(group[0])
-        return alone + len(stories)
+    def count(self, docnums: frozenset[int]) -> int:
+        """How many stories ``docnums`` tell (a set intersection first: most documents are alone)."""
+        grouped = docnums & self._grouped
+        return len(docnums) - len(grouped) + len({self._group[docnum][0] for docnum in grouped})
