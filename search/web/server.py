@@ -15,12 +15,19 @@ import socket
 import sys
 from multiprocessing.connection import wait
 
+import uvicorn
+
 from search import SearchError
 
 from .app import create_app
 
+# backlog 1: asyncio accepts as many connections per wake-up as the backlog it is given, so one
+# worker took most of a burst of new connections and queued their requests behind each other;
+# one at a time, the workers share them (p95 under 8 clients: 122-133 ms -> 108-114 ms, measured:
+# benchmarks/README.md). The kernel's queue of pending connections is set back after startup.
 UVICORN_OPTIONS = {"log_level": "warning", "access_log": False, "server_header": False,
-                   "timeout_graceful_shutdown": 5}
+                   "timeout_graceful_shutdown": 5, "backlog": 1}
+LISTEN_QUEUE = 2048  # pending connections the kernel keeps (uvicorn's default backlog)
 STOP_SECONDS = 10  # a worker still running this long after being told to stop is killed
 
 
@@ -46,10 +53,18 @@ def serve(index_dir: str, host: str, port: int, cors: tuple[str, ...] = (), work
         signal.signal(signal.SIGTERM, previous)
 
 
-def _run(index_dir: str, cors: tuple[str, ...], sock: socket.socket) -> None:
-    import uvicorn
+class _Server(uvicorn.Server):
+    """uvicorn's server, accepting one connection per wake-up (``UVICORN_OPTIONS``) from a
+    listening socket whose kernel queue stays ``LISTEN_QUEUE`` long."""
 
-    uvicorn.Server(uvicorn.Config(create_app(index_dir, cors), **UVICORN_OPTIONS)).run(sockets=[sock])
+    async def startup(self, sockets=None):
+        await super().startup(sockets)
+        for listening in sockets or ():
+            listening.listen(LISTEN_QUEUE)
+
+
+def _run(index_dir: str, cors: tuple[str, ...], sock: socket.socket) -> None:
+    _Server(uvicorn.Config(create_app(index_dir, cors), **UVICORN_OPTIONS)).run(sockets=[sock])
 
 
 def _worker(index_dir: str, cors: tuple[str, ...], sock: socket.socket) -> None:
