@@ -41,12 +41,13 @@ class LocalEngine:
         self._searcher = None
         self._generation = None
         self._stories = None
+        self._allowed = None  # (searcher, filters, what they allow): the last filters asked
         self.reading = partial(_damage_guard, path)
 
     def close(self) -> None:
         if self._searcher is not None:
             self._searcher.close()
-        self._searcher = self._ix = None
+        self._searcher = self._ix = self._allowed = None
 
     # -- writing -------------------------------------------------------------------------
 
@@ -201,16 +202,23 @@ class LocalEngine:
         """The first ``needed`` (docnum, score) pairs of a parsed query in rank order (None: what
         the filters allow, newest first), with the numbers of matches. Calls of one search
         that share a ``cache`` read each part of the query once."""
-        return rank(self.searcher(), tree, needed, filters, sort, self.reading, cache)
+        return rank(self.searcher(), tree, needed, self._allowed_by(filters), sort, self.reading, cache)
 
     def stories(self, filters) -> Stories:
         """The near-duplicate stories of the commit being read, their copies limited to what
         ``filters`` allow."""
+        return self._stories.allowing(self._allowed_by(filters))
+
+    def _allowed_by(self, filters):
+        """What ``filters`` allow in the commit being read (``filtering.allowed``; None: all),
+        kept for the last filters asked: a search ranks, and groups copies, under the same ones."""
         searcher = self.searcher()
         if not searcher.doc_count_all():  # no segment: nothing to filter (Whoosh's EmptyReader has no columns)
-            return self._stories
-        with self.reading():
-            return self._stories.allowing(allowed_by(filters, searcher))
+            return None
+        if self._allowed is None or self._allowed[0] is not searcher or self._allowed[1] != filters:
+            with self.reading():
+                self._allowed = (searcher, filters, allowed_by(filters, searcher))
+        return self._allowed[2]
 
     def facets(self, docnums) -> Facets:
         """How many of ``docnums`` come from each source, category, author, year and month."""

@@ -19,7 +19,6 @@ from ..query.ranking import PRF_DOCS, Tier, feedback_words, tiers, wants_feedbac
 from . import scoring
 from .columns import date_column
 from .compiler import tier_query
-from .filtering import allowed as allowed_by
 
 
 class Ranked(NamedTuple):
@@ -37,14 +36,14 @@ class Ranked(NamedTuple):
     tiers: tuple[tuple[Tier, int, frozenset], ...] = ()
 
 
-def rank(searcher, tree, needed: int, filters, sort: str, reading=nullcontext, cache: dict | None = None) -> Ranked:
+def rank(searcher, tree, needed: int, allowed, sort: str, reading=nullcontext, cache: dict | None = None) -> Ranked:
     """The ranking of a parsed query (``tree``; None lists what the filters allow, newest
-    first); the reads run inside ``reading()``. Calls sharing a ``cache`` (one search asking
-    for more) evaluate each part of the query once."""
+    first) among the documents ``allowed`` holds (``filtering.allowed``; None: all); the reads
+    run inside ``reading()``. Calls sharing a ``cache`` (one search asking for more) evaluate
+    each part of the query once."""
     with reading():
         if not searcher.doc_count_all():  # no segment: Whoosh's EmptyReader has no postings or columns
             return Ranked([], 0)
-        allowed = allowed_by(filters, searcher)
         if tree is None:
             return _browse(searcher, needed, allowed)
     newest_first = sort == "date"
