@@ -16,7 +16,6 @@ import argparse
 import json
 import multiprocessing
 import random
-import re
 import statistics
 import sys
 import tempfile
@@ -46,23 +45,8 @@ def _load(path: Path):
 
 
 def shingles(text: str) -> set[str]:
-    kept = re.sub(r"[\W_]+", "", text).casefold()
+    kept = nd.kept(text)
     return {kept[i:i + nd.SHINGLE] for i in range(len(kept) - nd.SHINGLE + 1)}
-
-
-def candidate_pairs(signatures: list[bytes | None]) -> set[tuple[int, int]]:
-    """Every pair sharing a band, as ``groups`` meets them (buckets capped alike)."""
-    buckets: dict[bytes, list[int]] = {}
-    width = 4 * nd.ROWS
-    pairs = set()
-    for i, sig in enumerate(signatures):
-        if sig is None:
-            continue
-        for band in range(nd.BANDS):
-            members = buckets.setdefault(bytes((band,)) + sig[band * width:(band + 1) * width], [])
-            pairs.update((j, i) for j in members[:nd.BUCKET_COMPARISONS])
-            members.append(i)
-    return pairs
 
 
 def first_difference(a: str, b: str, width: int = 40) -> str:
@@ -90,7 +74,7 @@ def main(argv=None) -> int:
           f"signing: mean {statistics.mean(seconds) * 1e3:.3f} ms, "
           f"median {statistics.median(seconds) * 1e3:.3f} ms per article")
 
-    pairs = candidate_pairs(signatures)
+    pairs = set(nd.candidate_pairs(signatures))
     exact = {pair: _jaccard(texts, *pair) for pair in pairs}
     tenths = Counter(min(int(j * 10), 9) for j in exact.values())
     print(f"\n{len(pairs)} candidate pairs (sharing a band); exact Jaccard of {nd.SHINGLE}-character shingles:")

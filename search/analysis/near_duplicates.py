@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import zlib
 from array import array
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from operator import eq
 
 SHINGLE = 5  # characters per shingle
@@ -34,9 +34,14 @@ _ROTATE = 0x9E3779B1  # added per step a borrowed value travels, so borrowed bin
 _KEPT = re.compile(r"[\W_]+")
 
 
+def kept(text: str) -> str:
+    """What the shingles of ``text`` are taken from: its letters, digits and Han, case-folded."""
+    return _KEPT.sub("", text).casefold()
+
+
 def signature(text: str) -> bytes | None:
     """The MinHash signature of ``text`` (``BINS`` 32-bit values), or None when it is too short."""
-    data = _KEPT.sub("", text).casefold().encode("utf-32-le")
+    data = kept(text).encode("utf-32-le")
     width = 4 * SHINGLE
     hashes = {zlib.crc32(data[i:i + width]) for i in range(0, len(data) - width + 4, 4)}
     if len(hashes) < MIN_SHINGLES:
@@ -75,6 +80,26 @@ def _agreement(first: array, second: array) -> int:
     return sum(map(eq, first, second))
 
 
+def candidate_pairs(signatures: Sequence[bytes | None]) -> Iterator[tuple[int, int]]:
+    """The pairs ``(j, i)``, ``j < i``, of signatures that share a band: those ``groups``
+    compares (a pair sharing several bands comes once per band; in a bucket, ``i`` meets
+    only the first ``BUCKET_COMPARISONS``)."""
+    width = 4 * ROWS
+    for band in range(BANDS):
+        start, end = band * width, (band + 1) * width
+        buckets: dict[bytes, list[int]] = {}
+        for i, sig in enumerate(signatures):
+            if sig is None:
+                continue
+            members = buckets.get(sig[start:end])
+            if members is None:
+                buckets[sig[start:end]] = [i]
+                continue
+            for j in members[:BUCKET_COMPARISONS]:
+                yield j, i
+            members.append(i)
+
+
 def groups(signatures: Sequence[bytes | None]) -> list[list[int]]:
     """The groups (of two or more positions, each sorted) of ``signatures`` connected by pairs
     whose similarity is at least ``THRESHOLD``; None is never grouped."""
@@ -88,21 +113,9 @@ def groups(signatures: Sequence[bytes | None]) -> list[list[int]]:
 
     values = [array("I", sig) if sig is not None else None for sig in signatures]
     agreeing = THRESHOLD * BINS
-    width = 4 * ROWS
-    for band in range(BANDS):
-        start, end = band * width, (band + 1) * width
-        buckets: dict[bytes, list[int]] = {}
-        for i, sig in enumerate(signatures):
-            if sig is None:
-                continue
-            members = buckets.get(sig[start:end])
-            if members is None:
-                buckets[sig[start:end]] = [i]
-                continue
-            for j in members[:BUCKET_COMPARISONS]:
-                if root(i) != root(j) and _agreement(values[i], values[j]) >= agreeing:
-                    parent[root(i)] = root(j)
-            members.append(i)
+    for j, i in candidate_pairs(signatures):
+        if root(i) != root(j) and _agreement(values[i], values[j]) >= agreeing:
+            parent[root(i)] = root(j)
     found: dict[int, list[int]] = {}
     for i in range(len(signatures)):
         found.setdefault(root(i), []).append(i)
