@@ -207,7 +207,8 @@ class LocalEngine:
     def stories(self, filters) -> Stories:
         """The near-duplicate stories of the commit being read, their copies limited to what
         ``filters`` allow."""
-        return self._stories.allowing(self._allowed_by(filters))
+        allowed = self._allowed_by(filters)  # opens the searcher, which reads the stories
+        return self._stories.allowing(allowed)
 
     def _allowed_by(self, filters):
         """What ``filters`` allow in the commit being read (``filtering.allowed``; None: all),
