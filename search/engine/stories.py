@@ -3,48 +3,55 @@
 Each article's MinHash signature is computed with its other fields (the ``minhash`` column,
 ``search.analysis.near_duplicates``). Grouping needs every article's, so it runs once per
 commit, just before the table of contents is written, and is stored beside it
-(``_MAIN_<generation>.stories``: each group as (segment id, document number) pairs). Queries
-only read that file, once per searcher.
+(``_MAIN_<generation>.stories``: the groups as arrays of docnums, for the commit's segments
+in order). Queries only read that file, once per searcher.
 """
 
 from __future__ import annotations
 
 import pickle
-from copy import copy
+from array import array
 from collections.abc import Iterable
+from copy import copy
 
 from ..analysis.near_duplicates import groups
 from .files import stories_name
 
-FORMAT = 1
+FORMAT = 2
 
 
 def write(storage, schema, generation: int, segments, previous: int | None) -> None:
     """Group the live articles of ``segments`` and store the groups for ``generation``; reuse
     ``previous``'s when it describes the same segments with the same deletions."""
-    from whoosh.reading import SegmentReader
-
     key = [(segment.segment_id(), sorted(segment.deleted_docs())) for segment in segments]
     found = _read(storage, previous) if previous is not None else None
     if found is None or found["segments"] != key:
-        signatures, places = [], []
-        for segment in segments:
-            reader = SegmentReader(storage, schema, segment)
-            try:
-                if not reader.has_column("minhash"):  # no article of this segment has a signature
-                    continue
-                column = reader.column_reader("minhash")
-                for docnum in range(segment.doc_count_all()):
-                    signature = column[docnum]
-                    if signature and not segment.is_deleted(docnum):
-                        signatures.append(signature)
-                        places.append((segment.segment_id(), docnum))
-            finally:
-                reader.close()
-        found = {"format": FORMAT, "segments": key,
-                 "groups": [[places[i] for i in group] for group in groups(signatures)]}
+        signatures, docnums = _signatures(storage, schema, segments)
+        stories = Stories([docnums[i] for i in group] for group in groups(signatures))
+        found = {"format": FORMAT, "segments": key, **stories.arrays()}
     with storage.create_file(stories_name(generation)) as out:
         out.write(pickle.dumps(found, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _signatures(storage, schema, segments) -> tuple[list[bytes], list[int]]:
+    """The signatures of the live articles of ``segments``, and their docnums in a reader of
+    them in this order (each segment's documents after the previous segments' all)."""
+    from whoosh.reading import SegmentReader
+
+    signatures, docnums, base = [], [], 0
+    for segment in segments:
+        reader = SegmentReader(storage, schema, segment)
+        try:
+            column = reader.column_reader("minhash") if reader.has_column("minhash") else None
+            for docnum in range(segment.doc_count_all()) if column else ():
+                signature = column[docnum]
+                if signature and not segment.is_deleted(docnum):
+                    signatures.append(signature)
+                    docnums.append(base + docnum)
+        finally:
+            reader.close()
+        base += segment.doc_count_all()
+    return signatures, docnums
 
 
 def _read(storage, generation: int) -> dict | None:
@@ -57,23 +64,42 @@ def _read(storage, generation: int) -> dict | None:
 
 
 def read(storage, generation: int, searcher) -> Stories:
-    """The stories of the commit ``searcher`` reads (``generation``)."""
+    """The stories of the commit ``searcher`` reads (``generation``): three arrays, read as they
+    were written (no Python loop over the groups: a one-off query pays for this)."""
     if not searcher.doc_count_all():
-        return Stories([])
+        return Stories()
     found = _read(storage, generation)
-    if found is None:
-        raise FileNotFoundError(f"no readable {stories_name(generation)}")
-    bases = {reader.segment().segment_id(): base for reader, base in searcher.reader().leaf_readers()}
-    return Stories([[bases[segment] + docnum for segment, docnum in group] for group in found["groups"]])
+    order = [reader.segment().segment_id() for reader, _ in searcher.reader().leaf_readers()]
+    if found is None or [segment for segment, _ in found["segments"]] != order:
+        raise FileNotFoundError(f"no readable {stories_name(generation)} for this commit's segments")
+    return Stories.from_arrays(found)
 
 
 class Stories:
-    """Groups of documents (by docnum) that are near-duplicates of each other."""
+    """Groups of documents (by docnum) that are near-duplicates of each other, as arrays: group
+    ``g`` (from 1) holds ``members[starts[g - 1]:starts[g]]``, and ``group_of[docnum]`` is the
+    group of a document (0, or past the end: alone)."""
 
-    def __init__(self, found: Iterable[list[int]]):
-        self._group = {docnum: group for group in found for docnum in group}
-        self._grouped = frozenset(self._group)
+    def __init__(self, found: Iterable[Iterable[int]] = ()):
+        self.members, self.starts = array("I"), array("I", [0])
+        for group in found:
+            self.members.extend(sorted(group))
+            self.starts.append(len(self.members))
+        self.group_of = array("I", bytes(4 * (max(self.members, default=-1) + 1)))
+        for group in range(1, len(self.starts)):
+            for docnum in self.members[self.starts[group - 1]:self.starts[group]]:
+                self.group_of[docnum] = group
         self.allowed = None  # the documents copies may be (None: all)
+
+    def arrays(self) -> dict[str, bytes]:
+        return {name: getattr(self, name).tobytes() for name in ("members", "starts", "group_of")}
+
+    @classmethod
+    def from_arrays(cls, stored: dict) -> Stories:
+        stories = cls()
+        for name in ("members", "starts", "group_of"):
+            getattr(stories, name).frombytes(stored[name][4 * (name == "starts"):])  # starts already holds 0
+        return stories
 
     def allowing(self, allowed) -> Stories:
         """The same stories, their copies limited to the documents ``allowed`` holds."""
@@ -81,9 +107,14 @@ class Stories:
         limited.allowed = allowed
         return limited
 
+    def _group(self, docnum: int) -> int:
+        return self.group_of[docnum] if docnum < len(self.group_of) else 0
+
     def copies(self, docnum: int) -> tuple[int, ...]:
         """The other allowed documents of ``docnum``'s story."""
-        return tuple(other for other in self._group.get(docnum, ())
+        group = self._group(docnum)
+        members = self.members[self.starts[group - 1]:self.starts[group]] if group else ()
+        return tuple(other for other in members
                      if other != docnum and (self.allowed is None or other in self.allowed))
 
     def collapse(self, best: list[tuple[int, float]]) -> list[tuple[int, float, tuple[int, ...]]]:
@@ -99,5 +130,5 @@ class Stories:
 
     def count(self, docnums: frozenset[int]) -> int:
         """How many stories ``docnums`` tell (a set intersection first: most documents are alone)."""
-        grouped = docnums & self._grouped
-        return len(docnums) - len(grouped) + len({self._group[docnum][0] for docnum in grouped})
+        grouped = docnums.intersection(self.members)
+        return len(docnums) - len(grouped) + len({self.group_of[docnum] for docnum in grouped})
