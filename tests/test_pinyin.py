@@ -81,3 +81,19 @@ def test_cli_says_it_searched_pinyin_on_stderr(tmp_path, monkeypatch):
     assert json.loads(result.stdout.splitlines()[0])["title"] == MOSQUITOES
     off = CliRunner().invoke(cli, ["query", "zhuanjiyin", "--no-pinyin"])
     assert off.exit_code == 1 and "searched as pinyin" not in off.stderr
+
+
+def test_words_of_every_segment_are_found_after_a_commit_adds_one(tmp_path):
+    """Each segment has its table of sounds: a commit that adds a segment adds its words, and the
+    words of the segments before it are still found."""
+    posts = tmp_path / "posts"
+    posts.mkdir()
+    shutil.copy(EXAMPLES / f"{MOSQUITOES}.md", posts)
+    with Index(tmp_path / "ix") as idx:
+        idx.add([posts])
+        assert idx.search("renzaotaiyang").searched_as_pinyin == ()
+        shutil.copy(EXAMPLES / f"{SUN}.md", posts)
+        idx.add([posts])
+        assert idx.search("renzaotaiyang").searched_as_pinyin == (("renzaotaiyang", "人造太阳"),)
+        assert [hit.title for hit in idx.search("zhuanjiyin")] == [MOSQUITOES]
+        assert len(idx._engine.searcher().reader().leaf_readers()) == 2
