@@ -199,6 +199,31 @@ def test_answers_on_a_kept_alive_connection_are_not_held_back(server):
     assert statistics.median(times) < 0.035
 
 
+def test_requests_at_once_in_one_process_each_get_their_own_answer(server):
+    """Searches run in threads of the one server process, each with an index of its own: answers
+    asked at the same time are the answers asked one by one."""
+    asks = [("/api/search", {"q": "阿里云"}), ("/api/search", {"q": "的", "sort": "date", "limit": "3"}),
+            ("/api/search", {"q": "的", "source": "虎嗅"}), ("/api/search", {"q": "苹果", "page": "2", "limit": "1"}),
+            ("/api/stats", {})]
+    alone = [server.get(path, **params).json() for path, params in asks]
+    together, start = [], threading.Barrier(len(asks) * 2)
+
+    def ask(number):
+        path, params = asks[number % len(asks)]
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            start.wait()
+            together.append((number % len(asks), [client.get(path, params=params).json() for _ in range(10)]))
+
+    askers = [threading.Thread(target=ask, args=(number,)) for number in range(len(asks) * 2)]
+    for asker in askers:
+        asker.start()
+    for asker in askers:
+        asker.join()
+    assert len(together) == len(askers)
+    for number, answers in together:
+        assert answers == [alone[number]] * 10
+
+
 # -- the pages --------------------------------------------------------------------------------
 
 

@@ -1,9 +1,10 @@
 """Routes of ``search serve``: the search page, the article page and the JSON API.
 
-One ``Index`` per process, used by one request at a time: handlers run on the event loop
-(the engine is CPU-bound, so threads would only contend), and each request first moves the
-index to the newest commit (``Index.refresh``, one listing of the index directory), so a
-``search index`` run shows on the next request. Templates autoescape everything: titles,
+The library's work runs in a thread, with an ``Index`` no other request is using
+(``indexes.Indexes``): the engine is CPU-bound, but a slow search then shares the CPU with the
+quick ones beside it instead of holding them up. Each request first moves its index to the
+newest commit (``Index.refresh``, one listing of the index directory), so a ``search index``
+run shows on the next request. Templates autoescape everything: titles,
 bodies and front matter are untrusted text; the only link built from an article is its
 original URL, and only with an http(s) scheme.
 """
@@ -17,6 +18,7 @@ from urllib.parse import urlencode, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -25,9 +27,10 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from search import (Filters, Index, IndexMismatchError, IndexMissingError, QueryError, SearchError,
-                    parse_period)
+from search import Filters, IndexMismatchError, IndexMissingError, QueryError, SearchError, parse_period
 from search.formatting import as_dict
+
+from .indexes import Indexes, Served
 
 HERE = Path(__file__).parent
 PAGE_SIZE = 10
@@ -63,8 +66,7 @@ def create_app(index_dir: str | os.PathLike, cors: tuple[str, ...] = ()) -> Star
         middleware=[Middleware(CORSMiddleware, allow_origins=list(cors), allow_methods=["GET"])] if cors else [],
         exception_handlers={HTTPException: _http_error},
     )
-    app.state.index = Index(index_dir)
-    app.state.stats = None  # of the commit being read; dropped when the index moves on
+    app.state.indexes = Indexes(index_dir)
     app.state.templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True,
                                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     return app
@@ -81,8 +83,8 @@ async def api_search(request: Request) -> Response:
             raise BadParameter("missing parameter q: the query, in `search query` syntax")
         limit = _whole(params, "limit", PAGE_SIZE, MAX_LIMIT)
         page = _whole(params, "page", 1, MAX_PAGE)
-        results = _index(request).search(text, limit=limit, page=page, filters=_filters(params),
-                                         sort=_sort(params), facets=True, group_copies=not _every_copy(params))
+        results = await _search(request, text, limit=limit, page=page, filters=_filters(params),
+                                sort=_sort(params), group_copies=not _every_copy(params))
     except SearchError as error:
         return _json_error(error)
     return _json({"query": results.query, "total": results.total, "total_exact": results.total_exact,
@@ -92,7 +94,7 @@ async def api_search(request: Request) -> Response:
 
 async def api_article(request: Request) -> Response:
     try:
-        document = _document(request)
+        document = await _document(request)
     except SearchError as error:
         return _json_error(error)
     return _json(as_dict(document))
@@ -100,7 +102,7 @@ async def api_article(request: Request) -> Response:
 
 async def api_stats(request: Request) -> Response:
     try:
-        stats = _stats(request)
+        stats = await _library(request, Served.stats)
     except SearchError as error:
         return _json_error(error)
     return _json(as_dict(stats))
@@ -132,15 +134,15 @@ async def search_page(request: Request) -> Response:
     context = {"q": params.get("q", ""), "params": _kept(params), "error": None, "results": None}
     if not context["q"].strip():
         try:
-            context["stats"] = _stats(request)
+            context["stats"] = await _library(request, Served.stats)
         except SearchError as error:
             return _error_page(request, error, context)
         return _page(request, "home.html", context)
     try:
         page = _whole(params, "page", 1, MAX_PAGE)
         filters, sort = _filters(params), _sort(params)
-        results = _index(request).search(context["q"], limit=PAGE_SIZE, page=page, filters=filters,
-                                         sort=sort, facets=True, group_copies=not _every_copy(params))
+        results = await _search(request, context["q"], limit=PAGE_SIZE, page=page, filters=filters, sort=sort,
+                                group_copies=not _every_copy(params))
     except SearchError as error:
         return _error_page(request, error, context)
     context.update(results=results, sort=sort, shown_values=SHOWN_VALUES, hits=[_shown(hit, context["params"]) for hit in results],
@@ -156,7 +158,7 @@ async def article_page(request: Request) -> Response:
     params = request.query_params
     context = {"q": params.get("q", ""), "params": _kept(params), "error": None}
     try:
-        document = _document(request)
+        document = await _document(request)
     except SearchError as error:
         return _error_page(request, error, context)
     context.update(doc=document, original=_web_url(document.url),
@@ -172,7 +174,7 @@ def _page(request: Request, template: str, context: dict, status: int = 200) -> 
 def _error_page(request: Request, error: SearchError, context: dict) -> Response:
     status = _status(error)
     context.update(error=str(error), status=status,
-                   missing=isinstance(error, IndexMissingError), index_dir=str(request.app.state.index.path))
+                   missing=isinstance(error, IndexMissingError), index_dir=str(request.app.state.indexes.path))
     return _page(request, "error.html", context, status)
 
 
@@ -187,18 +189,18 @@ async def _http_error(request: Request, error: HTTPException) -> Response:
 # -- requests to the library -------------------------------------------------------------------
 
 
-def _index(request: Request) -> Index:
-    index = request.app.state.index
-    if index.refresh():
-        request.app.state.stats = None
-    return index
+async def _library(request: Request, work):
+    """``work(served)`` in a worker thread, with an index lent to this request (``Served``)."""
+    def run():
+        with request.app.state.indexes.borrowed() as served:
+            return work(served)
+
+    return await run_in_threadpool(run)
 
 
-def _stats(request: Request):
-    index = _index(request)
-    if request.app.state.stats is None:
-        request.app.state.stats = index.stats()
-    return request.app.state.stats
+async def _search(request: Request, text: str, **options):
+    """``Index.search`` with facets, as every page and API answer shows them."""
+    return await _library(request, lambda served: served.index.search(text, facets=True, **options))
 
 
 def _whole(params, name: str, default: int, maximum: int) -> int:
@@ -230,16 +232,16 @@ def _filters(params) -> Filters:
                    author=params.get("author") or None, **periods)
 
 
-def _document(request: Request):
+async def _document(request: Request):
     """The article whose id is exactly the ``id`` parameter. ``Index.get`` also takes a path
     relative to the working directory (for ``search show``): a client's id is not one."""
     doc_id = request.query_params.get("id", "")
     if not doc_id:
         raise BadParameter("missing parameter id: an article's id, as search results give it")
-    index = _index(request)
-    document = index.get(doc_id)
+    document = await _library(request, lambda served: served.index.get(doc_id))
     if document.id != doc_id:
-        raise SearchError(f"no article with id {doc_id!r} in {index.path}: `search query` shows the ids")
+        raise SearchError(f"no article with id {doc_id!r} in {request.app.state.indexes.path}: "
+                          "`search query` shows the ids")
     return document
 
 
