@@ -32,3 +32,24 @@ def test_counts_follow_new_commits(tmp_path):
     assert after.years["2030"] == 1 and after.months["2030-01"] == 1
     assert after.sources["新来源"] == 1
     assert sum(after.sources.values()) == sum(before.sources.values())  # 江湖寂静 has no source
+
+
+def test_documents_sharing_their_values_are_counted_by_combination_the_same(tmp_path, monkeypatch):
+    """A news feed's articles share a handful of combinations of values: those are counted by
+    combination, with the same counts as a document at a time."""
+    from search.engine import facets
+
+    posts = tmp_path / "posts"
+    shutil.copytree(EXAMPLES, posts)
+    aliyun = (EXAMPLES / "美国又要对阿里云下手？.md").read_text(encoding="utf-8")
+    for number in range(30):
+        (posts / f"copy-{number}.md").write_text(aliyun.replace("阿里云", f"阿里云{number}号"), encoding="utf-8")
+    with Index(tmp_path / "index") as idx:
+        idx.add([posts])
+        by_combination = idx.search("的", limit=50, facets=True).facets
+        [(segment, _)] = idx._engine.searcher().reader().leaf_readers()
+        table = facets._table(segment)
+        assert len(table.combinations) * facets.SHARED_COMBINATIONS <= len(table.rows)  # counted by combination
+        monkeypatch.setattr(facets, "SHARED_COMBINATIONS", len(table.rows) + 1)
+        assert idx.search("的", limit=50, facets=True).facets == by_combination
+    assert by_combination.counted == 36 and sum(by_combination.years.values()) == 36
