@@ -18,6 +18,7 @@ import math
 from array import array
 from bisect import bisect_left, bisect_right
 from functools import lru_cache, partial
+from collections.abc import Mapping
 from itertools import accumulate, repeat
 from operator import itemgetter
 from pickle import loads
@@ -27,10 +28,12 @@ from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN
 from whoosh.formats import Positions
 from whoosh.matching import FilterMatcher
+from whoosh.reading import TermNotFound
 from whoosh.scoring import BM25FScorer, WeightScorer
 from whoosh.util.numeric import byte_to_length
 
 from ..query.ranking import RERANK_DEPTH
+from . import hot_terms
 from .columns import date_column
 from .compiler import Require, Rerank
 from .phrases import Adjacent, phrase_starts
@@ -224,6 +227,7 @@ class _Segment:
         self.weighting = searcher.weighting
         self.deleted = frozenset(self.reader._perdoc.deleted_docs())
         self.doc_count = self.reader.doc_count_all()
+        self.segment_id = self.reader.segment().segment_id()
         self._lengths = {}
 
     def evaluate(self, query, within: set[int] | None = None, verify: bool = True) -> dict[int, float]:
@@ -329,18 +333,37 @@ class _Segment:
             self._phrases[(fieldname, words)] = (within, postings, candidates)
         return postings, candidates
 
-    def _postings(self, fieldname: str, text, within: set[int] | None = None, values: bool = False) -> dict:
+    def _postings(self, fieldname: str, text, within: set[int] | None = None, values: bool = False) -> Mapping:
         """{docnum: weight} (with ``values``: (weight, encoded value)) of one term, in the
-        documents ``within`` if given: blocks without any of them are skipped unread."""
+        documents ``within`` if given: blocks without any of them are skipped unread, unless the
+        term is kept decoded (``hot_terms``). Not to be changed: it may be the kept one."""
         reader = self.reader
         if fieldname not in reader.schema:
             raise Unsupported(fieldname)
         text = reader.schema[fieldname].to_bytes(text) if isinstance(text, str) else text
-        if (fieldname, text) not in reader:
+        try:
+            documents = reader.term_info(fieldname, text).doc_frequency()
+        except TermNotFound:
             return {}
-        matcher = reader.postings(fieldname, text)
+        kept = hot_terms.get((self.segment_id, fieldname, text, values), documents,
+                             partial(self._read, fieldname, text, None, values))
+        if kept is None:
+            found = self._read(fieldname, text, within, values)
+        elif within is None:
+            if not self.deleted or self.deleted.isdisjoint(kept):
+                return kept
+            found = dict(kept)
+        else:
+            found = {docnum: kept[docnum] for docnum in kept.keys() & within}
+        for docnum in self.deleted.intersection(found) if self.deleted else ():
+            del found[docnum]
+        return found
+
+    def _read(self, fieldname: str, text: bytes, within: set[int] | None, values: bool) -> dict:
+        """``_postings`` read from the segment's blocks, with deleted documents."""
+        matcher = self.reader.postings(fieldname, text)
         if isinstance(matcher, FilterMatcher):
-            matcher = matcher.child  # deletions are removed below
+            matcher = matcher.child  # deletions are removed by _postings
         if not hasattr(matcher, "_read_ids"):
             raise Unsupported(type(matcher).__name__)
         wanted = sorted(within) if within is not None else None
@@ -356,8 +379,6 @@ class _Segment:
                     found.update((d, block[d]) for d in wanted[next_wanted:after_block] if d in block)
                     next_wanted = after_block
             matcher._next_block()
-        for docnum in self.deleted.intersection(found) if self.deleted else ():
-            del found[docnum]
         return found
 
     def _scored(self, fieldname: str, text, weights: dict[int, float]) -> dict[int, float]:
