@@ -14,6 +14,7 @@ articles write them.
 
 from __future__ import annotations
 
+import threading
 import time
 from bisect import bisect_right
 from array import array
@@ -33,6 +34,7 @@ TERM_FIELDS = ("category", "author")
 SHARED_COMBINATIONS = 4
 
 _tables: OrderedDict[str, _Table] = OrderedDict()
+_building = threading.Lock()  # one build at a time: searches in other threads wait for it
 
 
 def count(searcher, docnums: Iterable[int]) -> Facets:
@@ -74,14 +76,15 @@ def _label(tables: list[tuple[_Table, object]], name: str, value: str) -> str:
 
 def _table(reader) -> _Table:
     segid = reader.segment().segment_id()
-    table = _tables.get(segid)
-    if table is None:
-        table = _tables[segid] = _Table(reader)
-        while len(_tables) > TABLES_KEPT:
-            _tables.popitem(last=False)
-    else:
-        _tables.move_to_end(segid)
-    return table
+    with _building:
+        table = _tables.get(segid)
+        if table is None:
+            table = _tables[segid] = _Table(reader)
+            while len(_tables) > TABLES_KEPT:
+                _tables.popitem(last=False)
+        else:
+            _tables.move_to_end(segid)
+        return table
 
 
 class _Table:

@@ -12,6 +12,7 @@ Only words the index holds can be found, never the whole dictionary's.
 from __future__ import annotations
 
 import re
+import threading
 from collections import OrderedDict
 
 from ..analysis.pinyin import keys, syllable_count, typed
@@ -25,6 +26,7 @@ _CHINESE_WORD = re.compile(rb"(?:[\xe4-\xe9][\x80-\xbf]{2}){2,6}")
 TABLES_KEPT = 64  # segments whose tables stay in memory, the most recently used
 
 _tables: OrderedDict[str, dict[str, tuple[str, ...]]] = OrderedDict()
+_building = threading.Lock()  # one build at a time: searches in other threads wait for it
 
 
 def chinese_for(reader, word: str) -> str | None:
@@ -76,21 +78,26 @@ def table(reader) -> dict[str, tuple[str, ...]]:
     once per segment from the term lists alone (their statistics are read only for the words a
     query asks about: reading every term's took 4.7 s of 5.1 s at 10,000 articles)."""
     segid = reader.segment().segment_id()
-    if segid in _tables:
-        _tables.move_to_end(segid)
-    else:
-        sounds: dict[str, list[str]] = {}
-        for field in ("title", "body"):
-            for term in reader.lexicon(field):
-                if _CHINESE_WORD.fullmatch(term):
-                    word = term.decode("utf-8")
-                    for key in keys(word):
-                        found = sounds.get(key)
-                        if found is None:
-                            sounds[key] = [word]
-                        elif word not in found:
-                            found.append(word)
-        _tables[segid] = {key: tuple(words) for key, words in sounds.items()}
-        while len(_tables) > TABLES_KEPT:
-            _tables.popitem(last=False)
-    return _tables[segid]
+    with _building:
+        if segid in _tables:
+            _tables.move_to_end(segid)
+        else:
+            _tables[segid] = _sounds_of(reader)
+            while len(_tables) > TABLES_KEPT:
+                _tables.popitem(last=False)
+        return _tables[segid]
+
+
+def _sounds_of(reader) -> dict[str, tuple[str, ...]]:
+    sounds: dict[str, list[str]] = {}
+    for field in ("title", "body"):
+        for term in reader.lexicon(field):
+            if _CHINESE_WORD.fullmatch(term):
+                word = term.decode("utf-8")
+                for key in keys(word):
+                    found = sounds.get(key)
+                    if found is None:
+                        sounds[key] = [word]
+                    elif word not in found:
+                        found.append(word)
+    return {key: tuple(words) for key, words in sounds.items()}
