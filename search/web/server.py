@@ -3,7 +3,8 @@ processes that accept connections on one shared socket.
 
 The socket is bound here, before uvicorn starts, so that a port in use is one clear error
 and ``--port 0`` reports the port it got. Each worker process opens the index read-only for
-itself (an ``Index`` is shared by neither processes nor threads).
+itself, once for each request it runs at once (``indexes``: an ``Index`` is shared by neither
+processes nor threads).
 """
 
 from __future__ import annotations
