@@ -216,3 +216,29 @@ def test_workers_start_from_a_thread_that_is_not_the_main_one(tmp_path, monkeypa
     assert len([f for f in (tmp_path / "index").iterdir() if f.suffix == ".seg"]) == 2
     with Index(tmp_path / "index") as idx:
         assert idx.search("阿里云")[0].title == "美国又要对阿里云下手？"
+
+
+def test_workers_analyse_at_background_priority_and_the_caller_keeps_its_own(tmp_path, monkeypatch):
+    """Analysis is batch work: the workers run at ``WORKER_NICENESS`` above the caller's
+    niceness (a server answering beside a re-index keeps its cores); the caller's is unchanged."""
+    import os
+    from pathlib import Path
+
+    from search import Index
+    from search.engine import ingest, writer
+
+    monkeypatch.setattr(ingest, "PARALLEL_MIN_FILES", 2)  # the six examples: two workers
+    monkeypatch.setattr(writer, "BATCH_ITEMS", 2)
+    analyse, seen = ingest.analyse_file, tmp_path / "niceness"
+    seen.mkdir()
+
+    def noting_niceness(item):
+        (seen / str(os.getpid())).write_text(str(os.nice(0)))
+        return analyse(item)
+
+    monkeypatch.setattr(ingest, "analyse_file", noting_niceness)
+    caller = os.nice(0)
+    with Index(tmp_path / "index") as idx:
+        assert idx.add([Path(__file__).resolve().parents[1] / "examples"], workers=2).added == 6
+    assert {path.read_text() for path in seen.iterdir()} == {str(min(caller + writer.WORKER_NICENESS, 19))}
+    assert len(list(seen.iterdir())) == 2 and os.nice(0) == caller
