@@ -37,9 +37,17 @@ class Update:
         self.progress = progress
         self.replaced: dict[str, set[str]] = {}
         self.done = self.total = 0
+        self._deleting = None  # one searcher finds every file's documents to delete
 
     def run(self, plan: Plan, ix, workers: int | None) -> list:
         """Stage every change of ``plan``; return the segments written by workers."""
+        try:
+            return self._run(plan, ix, workers)
+        finally:
+            if self._deleting is not None:
+                self._deleting.close()
+
+    def _run(self, plan: Plan, ix, workers: int | None) -> list:
         for path in plan.stale_paths:
             self.report.removed += len(self.forget(path))
         self.report.unchanged = sum(len(self.docs_by_path[p][1]) for p in plan.unchanged_paths)
@@ -65,10 +73,13 @@ class Update:
             raise
 
     def forget(self, path: str) -> set[str]:
-        """Delete the documents of a file; return their ids."""
+        """Delete the documents of a file; return their ids. Whoosh opens a reader of every
+        segment for each deletion unless given one (1,000 changed files in 19 segments: 19,000)."""
         if path not in self.docs_by_path:
             return set()
-        self.writer.delete_by_term("path", path)
+        if self._deleting is None:
+            self._deleting = self.writer.searcher()
+        self.writer.delete_by_term("path", path, searcher=self._deleting)
         _, ids = self.docs_by_path.pop(path)
         for doc_id in ids:
             self.owners.pop(doc_id, None)
