@@ -195,6 +195,16 @@ def test_stats_skips_a_file_a_commit_deletes_between_listing_and_measuring(artic
     assert stats.size_bytes == sum(f.stat().st_size for f in ix.iterdir())
 
 
+def test_a_table_of_contents_being_written_is_the_engines_own_file(tmp_path):
+    """Whoosh writes ``_MAIN_<generation>.toc.<time()>`` and then renames it: a second writer
+    looking at the folder meanwhile sees an index being written (and waits for the lock), not a
+    folder of someone else's files (which failed the test below now and then)."""
+    from search.engine.files import foreign_files, has_index
+
+    (tmp_path / "_MAIN_0.toc.1796519181.5144317").write_bytes(b"")
+    assert foreign_files(tmp_path) == [] and not has_index(tmp_path)
+
+
 def test_two_writers_at_once_never_corrupt_the_index(articles_dir, tmp_path):
     ix = tmp_path / "ix"
     procs = [start("index", "--rebuild", articles_dir, "--index-dir", ix) for _ in range(2)]

@@ -15,6 +15,7 @@ from ..documents.changes import is_gone  # noqa: F401 (re-exported)
 
 INDEX_NAME = "MAIN"
 _TOC = re.compile(r"_MAIN_(\d+)\.toc")
+_TOC_BEING_WRITTEN = re.compile(r"_MAIN_\d+\.toc\.[0-9.e+-]+")  # Whoosh's name + "." + time(), renamed when whole
 _STORIES = re.compile(r"_MAIN_(\d+)\.stories")  # a commit's near-duplicate groups (``engine.stories``)
 _SEGMENT = re.compile(r"(MAIN_[0-9a-z]{16})\.[A-Za-z0-9_.]+")  # Whoosh's segment ids: 16 of [0-9a-z]
 _OTHER_OWN = {"MAIN_WRITELOCK", "MAIN.tmp"}  # the write lock, the writers' temporary folder
@@ -22,7 +23,8 @@ _OTHER_OWN = {"MAIN_WRITELOCK", "MAIN.tmp"}  # the write lock, the writers' temp
 
 def is_index_file(name: str) -> bool:
     """Whether a name in an index directory is one the engine writes."""
-    return name in _OTHER_OWN or any(pattern.fullmatch(name) for pattern in (_TOC, _STORIES, _SEGMENT))
+    return name in _OTHER_OWN or any(pattern.fullmatch(name)
+                                     for pattern in (_TOC, _TOC_BEING_WRITTEN, _STORIES, _SEGMENT))
 
 
 def has_index(folder: Path) -> bool:
