@@ -106,6 +106,7 @@ def test_searches_at_once_build_a_segments_table_once(articles_dir, tmp_path, mo
     import time
 
     from search.engine import pinyin_words
+    from search.engine.segment_tables import SegmentTables
 
     built, build = [], pinyin_words._sounds_of
 
@@ -115,7 +116,8 @@ def test_searches_at_once_build_a_segments_table_once(articles_dir, tmp_path, mo
         return build(reader)
 
     monkeypatch.setattr(pinyin_words, "_sounds_of", slow_build)
-    monkeypatch.setattr(pinyin_words, "_tables", type(pinyin_words._tables)())
+    monkeypatch.setattr(pinyin_words, "_tables", SegmentTables(pinyin_words.TABLES_KEPT,
+                                                             lambda reader: pinyin_words._sounds_of(reader)))
     with Index(tmp_path / "ix") as writer:
         writer.add([articles_dir])
     indexes = [Index(tmp_path / "ix") for _ in range(4)]

@@ -14,16 +14,16 @@ articles write them.
 
 from __future__ import annotations
 
-import threading
 import time
 from bisect import bisect_right
 from array import array
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Iterable
 from itertools import chain
 
 from ..analysis import filter_term
 from ..results import Facets
+from .segment_tables import SegmentTables
 
 FACET_VALUES = 20  # sources, categories and authors: the most frequent this many
 MONTHS = 24  # the latest this many months
@@ -33,8 +33,6 @@ TERM_FIELDS = ("category", "author")
 # counting numbers is faster, adding up each combination's values slower (both measured).
 SHARED_COMBINATIONS = 4
 
-_tables: OrderedDict[str, _Table] = OrderedDict()
-_building = threading.Lock()  # one build at a time: searches in other threads wait for it
 
 
 def count(searcher, docnums: Iterable[int]) -> Facets:
@@ -75,16 +73,7 @@ def _label(tables: list[tuple[_Table, object]], name: str, value: str) -> str:
 
 
 def _table(reader) -> _Table:
-    segid = reader.segment().segment_id()
-    with _building:
-        table = _tables.get(segid)
-        if table is None:
-            table = _tables[segid] = _Table(reader)
-            while len(_tables) > TABLES_KEPT:
-                _tables.popitem(last=False)
-        else:
-            _tables.move_to_end(segid)
-        return table
+    return _tables.of(reader)
 
 
 class _Table:
@@ -149,3 +138,6 @@ class _Table:
 
 def _text(value) -> str:
     return value.decode("utf-8") if isinstance(value, bytes) else value
+
+
+_tables = SegmentTables(TABLES_KEPT, _Table)

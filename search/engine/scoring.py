@@ -17,8 +17,8 @@ import heapq
 import math
 from array import array
 from bisect import bisect_left, bisect_right
-from functools import lru_cache, partial
 from collections.abc import Mapping
+from functools import lru_cache, partial
 from itertools import accumulate, repeat
 from operator import itemgetter
 from pickle import loads
