@@ -41,7 +41,7 @@ def live_objects(tmp_path_factory):
                 yield {
                     "SegmentWriter": writer, "W3FieldWriter": writer.fieldwriter, "W3Codec": writer.codec,
                     "W3PostingsWriter": W3PostingsWriter, "SegmentReader": segment,
-                    "W3PerDocReader": segment._perdoc,
+                    "W3PerDocReader": segment._perdoc, "W3TermsReader": segment._terms,
                     "NumericColumn.Reader": segment.column_reader("date", translate=False),
                     "W3LeafMatcher": segment.postings("body", "美国"), "compound": compound,
                 }
@@ -56,8 +56,8 @@ def test_every_private_whoosh_name_the_engine_uses_exists(live_objects):
     missing = [f"{kind}.{name}" for kind, names in whoosh_private.ATTRIBUTES.items()
                for name in names if not hasattr(live_objects[kind], name)]
     assert missing == []
-    assert [type(live_objects[kind]).__name__ for kind in ("SegmentReader", "W3LeafMatcher")] == [
-        "SegmentReader", "W3LeafMatcher"]
+    assert [type(live_objects[kind]).__name__ for kind in ("SegmentReader", "W3LeafMatcher", "W3TermsReader")] == [
+        "SegmentReader", "W3LeafMatcher", "W3TermsReader"]
     assert whoosh_private.TERM_INFO.size and whoosh_private.ROW_LENGTHS.size and whoosh_private.INT_SIZE == 4
     assert whoosh_private.length_field("body") == "_body_len"
 

@@ -50,9 +50,17 @@ class TermPool:
         self._count = 0
         self.runs: list[str] = []
 
-    def add(self, item) -> None:
-        """Add one of Whoosh's ``(fieldname, term bytes, docnum, weight, value bytes)`` tuples."""
-        self.add_field(item[0], item[2], [(item[1], 0, item[3], item[4])])
+    def add_term(self, fieldname: str, term: bytes, postings: list) -> None:
+        """Add ``(docnum, weight, value bytes)`` postings of one term, numbered after the ones
+        it holds (a merged segment's)."""
+        terms = self._fields.setdefault(fieldname, {})
+        if term in terms:
+            terms[term] += postings
+        else:
+            terms[term] = postings
+        self._count += len(postings)
+        if self._count >= self._spill_postings:
+            self.spill()
 
     def add_field(self, fieldname: str, docnum: int, postings) -> int:
         """Add one document's ``(term bytes, frequency, weight, value bytes)`` postings of one

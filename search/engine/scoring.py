@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import heapq
 import math
-from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
 from functools import lru_cache, partial
-from itertools import accumulate, repeat
+from itertools import accumulate
 from operator import itemgetter
 from pickle import loads
 from typing import NamedTuple
@@ -37,7 +36,7 @@ from . import hot_terms
 from .columns import date_column
 from .compiler import Require, Rerank
 from .phrases import Adjacent, phrase_starts
-from .whoosh_private import INT_SIZE, length_field
+from .whoosh_private import INT_SIZE, block_postings, length_field
 
 # Up to this many candidates (documents with a phrase's words), a phrase's positions are
 # tested in all of them and the total is exact; beyond, only as far as the top needs.
@@ -371,11 +370,11 @@ class _Segment:
         found = {}
         while matcher.is_active():
             if wanted is None:
-                found.update(_block_postings(matcher, values))
+                found.update(block_postings(matcher, values))
             else:  # only the wanted documents of the block: few, when a common term is read for a rare one
                 after_block = bisect_right(wanted, matcher.block_max_id(), next_wanted)
                 if after_block > next_wanted:
-                    block = dict(_block_postings(matcher, values))
+                    block = dict(block_postings(matcher, values))
                     found.update((d, block[d]) for d in wanted[next_wanted:after_block] if d in block)
                     next_wanted = after_block
             matcher._next_block()
@@ -404,26 +403,6 @@ class _Segment:
             stored = None if column is None else column._dbfile.get(column._basepos, column._count)
             self._lengths[fieldname] = None if stored is None else stored + bytes(self.doc_count - len(stored))
         return self._lengths[fieldname]
-
-
-def _block_postings(matcher, values: bool):
-    """The current block's (docnum, weight) pairs; with ``values``, (docnum, (weight, value))."""
-    ids, weights = _block_ids_weights(matcher)
-    if values:
-        matcher._read_values()
-        return zip(ids, zip(weights, matcher._values))
-    return zip(ids, weights)
-
-
-def _block_ids_weights(matcher):
-    """The current block's docnums and weights, decoded as ``W3LeafMatcher`` decodes them
-    (deltas summed; a missing or single weight repeated, as a 32-bit float) but in C loops."""
-    if matcher._data is None:
-        matcher._read_data()
-    deltas, weights = matcher._data[0], matcher._data[1]
-    if weights is None or isinstance(weights, float):
-        weights = repeat(array("f", [1.0 if weights is None else weights])[0])
-    return accumulate(deltas), weights
 
 
 def _positions_decoder(format_):

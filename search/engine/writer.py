@@ -25,7 +25,9 @@ from whoosh.writing import SegmentWriter
 
 from ..errors import SearchError
 from .files import clean_files
+from .merging import tiered
 from .postings import SPILL_POSTINGS, TermPool, write_postings
+from .whoosh_private import segment_postings
 
 _PR_SET_PDEATHSIG = 1
 BATCH_ITEMS = 16  # work items per queue message
@@ -67,6 +69,20 @@ class FastSegmentWriter(SegmentWriter):
         self._added = True
         self.docnum += 1
 
+    def add_postings_to_pool(self, reader, startdoc, docmap):
+        """Whoosh's, for ``add_reader`` (a merge): a term's postings go to the pool together,
+        read a block at a time (Whoosh's looks each term up again and reads it a posting at a
+        time: most of a merge's time; measured: benchmarks/README.md). ``docmap`` renumbers the
+        live documents when the reader has deletions; else they follow ``startdoc``."""
+        add_term = self.pool.add_term
+        for fieldname, term, postings in segment_postings(reader):
+            if docmap is None:
+                found = [(startdoc + docnum, weight, value) for docnum, weight, value in postings]
+            else:
+                found = [(docmap[docnum], weight, value) for docnum, weight, value in postings if docnum in docmap]
+            if found:
+                add_term(fieldname, term, found)
+
     def _flush_segment(self):
         self.perdocwriter.close()
         lengths = _CachedLengths(self.per_document_reader())
@@ -84,8 +100,9 @@ class FastSegmentWriter(SegmentWriter):
         return self._finalize_segment()
 
     def commit_with(self, segments, mergetype=None) -> None:
-        """Commit this writer's changes together with segments written by workers."""
-        final = self._merge_segments(mergetype, False, True) + [s for s in segments if s]
+        """Commit this writer's changes together with segments written by workers; the
+        existing segments are kept or merged by ``mergetype`` (default: ``merging.tiered``)."""
+        final = (mergetype or tiered)(self, self.segments) + [s for s in segments if s]
         own = self.new_segment()
         self._commit_toc(final + ([own] if own else []))
         self._finish()
