@@ -1,7 +1,7 @@
 """Decoded postings of common terms, kept for the searches that read them again.
 
-Reading a term decodes its blocks (block headers, zlib, unpickling): for a term in thousands of
-articles, most of a search's time. A segment never changes once written (the reader applies
+Reading a term decodes its blocks (block headers, zlib, unpickling): for a term in more than one
+block, most of a search's time. A segment never changes once written (the reader applies
 deletions), so a term's decoded postings stay right as long as the segment exists, and a
 common character or word is read by many different queries. A term in at least ``MIN_DOCS``
 articles of a segment is kept when it is read a second time (a one-off search pays nothing
@@ -15,7 +15,7 @@ import threading
 from collections import Counter, OrderedDict
 from types import MappingProxyType
 
-MIN_DOCS = 2048  # 16 blocks of postings: rarer terms are cheap to read
+MIN_DOCS = 129  # more than one block of postings (Whoosh writes 128 a block): one block is cheap to read
 POSTINGS_KEPT = 1_000_000  # about 60 MB (the 250,000 of benchmarks/queries.txt at 68,145 articles: 15 MB)
 READS_TRACKED = 100_000  # terms counted before the counts start over
 
