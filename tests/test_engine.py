@@ -44,6 +44,7 @@ def live_objects(tmp_path_factory):
                     "W3PerDocReader": segment._perdoc, "W3TermsReader": segment._terms,
                     "NumericColumn.Reader": segment.column_reader("date", translate=False),
                     "W3LeafMatcher": segment.postings("body", "美国"), "compound": compound,
+                    "BM25F": idx._engine.searcher().weighting,
                 }
             finally:
                 writer.cancel()

@@ -83,15 +83,16 @@ def test_small_segments_of_one_tier_are_merged_into_the_commits_own(folder, tmp_
     assert_same_answers(ix, _fresh_build(folder, tmp_path))
 
 
-def test_large_segments_and_crowded_tiers_only(monkeypatch):
-    def segment(live):
-        return SimpleNamespace(doc_count=lambda: live)
+def test_only_small_segments_mostly_deleted_or_crowding_a_tier_are_merged():
+    def segment(live, deleted=0):
+        return SimpleNamespace(doc_count=lambda: live, doc_count_all=lambda: live + deleted)
 
-    big = [segment(merging.MERGE_MAX_DOCS) for _ in range(SEGMENTS_PER_TIER + 3)]
+    big = [segment(merging.MERGE_MAX_DOCS, deleted=merging.MERGE_MAX_DOCS) for _ in range(SEGMENTS_PER_TIER + 3)]
     hundreds = [segment(100 + n) for n in range(SEGMENTS_PER_TIER + 1)]
-    few_tens = [segment(10 + n) for n in range(SEGMENTS_PER_TIER)]
+    few_tens = [segment(10 + n, deleted=10 + n) for n in range(SEGMENTS_PER_TIER)]  # half deleted
+    mostly_deleted = [segment(3, deleted=494)]
     empty = [segment(0) for _ in range(SEGMENTS_PER_TIER + 1)]
-    assert to_merge(big + hundreds + few_tens + empty) == hundreds
+    assert to_merge(big + hundreds + few_tens + mostly_deleted + empty) == hundreds + mostly_deleted
 
 
 def _fresh_build(folder, tmp_path):

@@ -8,9 +8,9 @@ after a few re-indexes of 1,000 files: 13 segments, 7 of them empty, and the que
 longer than on the 2 segments of a fresh build; measured: benchmarks/README.md).
 
 Here a commit drops the segments with no live document left (free: nothing is rewritten; their
-files go with the commit's clean-up) and merges the small segments of a size tier (live
-documents in the same power of ten, below ``MERGE_MAX_DOCS``) once more than
-``SEGMENTS_PER_TIER`` share it, so segments stay few and a merge stays small.
+files go with the commit's clean-up) and merges small segments (below ``MERGE_MAX_DOCS`` live
+documents) that are mostly deleted, or that crowd a size tier (live documents in the same power
+of ten) more than ``SEGMENTS_PER_TIER`` to one, so segments stay few and a merge stays small.
 """
 
 from __future__ import annotations
@@ -35,10 +35,13 @@ def tiered(writer, segments) -> list:
 
 
 def to_merge(segments) -> list:
-    """The segments of every tier that more than ``SEGMENTS_PER_TIER`` small live segments share."""
+    """The small segments (under ``MERGE_MAX_DOCS`` live articles) that are mostly deleted (their
+    few live articles are cheap to rewrite), or share their tier with more than
+    ``SEGMENTS_PER_TIER`` others."""
+    small = [segment for segment in segments if 0 < segment.doc_count() < MERGE_MAX_DOCS]
     tiers: dict[int, list] = {}
-    for segment in segments:
-        live = segment.doc_count()
-        if 0 < live < MERGE_MAX_DOCS:
-            tiers.setdefault(len(str(live)), []).append(segment)
-    return [segment for tier in tiers.values() if len(tier) > SEGMENTS_PER_TIER for segment in tier]
+    for segment in small:
+        tiers.setdefault(len(str(segment.doc_count())), []).append(segment)
+    crowded = {id(segment) for tier in tiers.values() if len(tier) > SEGMENTS_PER_TIER for segment in tier}
+    return [segment for segment in small
+            if id(segment) in crowded or 2 * segment.doc_count() < segment.doc_count_all()]

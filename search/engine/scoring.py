@@ -28,7 +28,7 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN
 from whoosh.formats import Positions
 from whoosh.matching import FilterMatcher
 from whoosh.reading import TermNotFound
-from whoosh.scoring import BM25FScorer, WeightScorer
+from whoosh.scoring import BM25F
 from whoosh.util.numeric import byte_to_length
 
 from ..query.ranking import RERANK_DEPTH
@@ -86,7 +86,7 @@ def top(searcher, query, limit: int, allowed=None, mask=None, newest_first: bool
     estimated from an even sample of ``ESTIMATE_SAMPLE`` candidates in rank order (``exact`` is
     False), the same for every ``limit``."""
     cache = {} if cache is None else cache
-    segments = [(_Segment(searcher, subsearcher, cache.setdefault(offset, {})), offset)
+    segments = [(_Segment(searcher, subsearcher, cache.setdefault(offset, {}), cache.setdefault("bm25", {})), offset)
                 for subsearcher, offset in searcher.leaf_searchers()]
     verify_first = _contains(query, Rerank) or _few_phrase_candidates(searcher, query)  # see _Candidates
     try:
@@ -215,15 +215,16 @@ def _best(scores: dict[int, float], limit: int) -> list[tuple[int, float]]:
 class _Segment:
     """Evaluates queries over one segment (local docnums), with collection-wide statistics."""
 
-    def __init__(self, searcher, subsearcher, cache: dict):
+    def __init__(self, searcher, subsearcher, cache: dict, bm25: dict):
         # Kept for the calls sharing ``cache``: {query: scores} of whole-segment evaluations
         # (never mutated), and {(field, words): (within, postings, candidates)} of phrases read
-        # for candidates (see _phrase_postings).
+        # for candidates (see _phrase_postings). ``bm25`` is shared by every segment: {(field,
+        # term): its BM25F parameters}, collection-wide statistics.
         self.cache = cache.setdefault("scores", {})
         self._phrases = cache.setdefault("phrases", {})
-        self.searcher = subsearcher
+        self._bm25 = bm25
+        self.top = searcher
         self.reader = subsearcher.reader()
-        self.weighting = searcher.weighting
         self.deleted = frozenset(self.reader._perdoc.deleted_docs())
         self.doc_count = self.reader.doc_count_all()
         self.segment_id = self.reader.segment().segment_id()
@@ -382,17 +383,18 @@ class _Segment:
 
     def _scored(self, fieldname: str, text, weights: dict[int, float]) -> dict[int, float]:
         """The weighting's score of each document from the term's weight in it."""
-        scorer = self.weighting.scorer(self.searcher, fieldname, text)
-        if type(scorer) is WeightScorer:
+        key = (fieldname, text)
+        if key not in self._bm25:
+            self._bm25[key] = _bm25_parameters(self.top, fieldname, text)
+        if self._bm25[key] is None:  # an unscored field: the weight is the score (Whoosh's WeightScorer)
             return dict(weights)
-        if type(scorer) is not BM25FScorer:
-            raise Unsupported(type(scorer).__name__)
-        idf, k1_plus_1 = scorer.idf, scorer.K1 + 1
+        idf, k1, b, avgfl = self._bm25[key]
+        k1_plus_1 = k1 + 1
         lengths = self._length_bytes(fieldname)
         if lengths is None:  # Whoosh's length for a field without lengths
-            norm = _length_norm(scorer.K1, scorer.B, 1, scorer.avgfl)
+            norm = _length_norm(k1, b, 1, avgfl)
             return {d: idf * ((w * k1_plus_1) / (w + norm)) for d, w in weights.items()}
-        norms = _length_norms(scorer.K1, scorer.B, scorer.avgfl)
+        norms = _length_norms(k1, b, avgfl)
         return {d: idf * ((w * k1_plus_1) / (w + norms[lengths[d]])) for d, w in weights.items()}
 
     def _length_bytes(self, fieldname: str) -> bytes | None:
@@ -403,6 +405,19 @@ class _Segment:
             stored = None if column is None else column._dbfile.get(column._basepos, column._count)
             self._lengths[fieldname] = None if stored is None else stored + bytes(self.doc_count - len(stored))
         return self._lengths[fieldname]
+
+
+def _bm25_parameters(searcher, fieldname: str, text) -> tuple[float, float, float, float] | None:
+    """(idf, K1, B, average field length) of a term, as ``whoosh.scoring.BM25FScorer`` takes them
+    from the top-level searcher (without the per-segment term lookup of making one); None for
+    a field without scores."""
+    weighting = searcher.weighting
+    if not searcher.schema[fieldname].scorable:
+        return None
+    if type(weighting) is not BM25F:
+        raise Unsupported(type(weighting).__name__)
+    b = weighting._field_B.get(fieldname, weighting.B)
+    return searcher.idf(fieldname, text), weighting.K1, b, searcher.avg_field_length(fieldname) or 1
 
 
 def _positions_decoder(format_):

@@ -77,6 +77,7 @@ ATTRIBUTES = {
     "W3PostingsWriter": ("_write_block", "_mini_values", "_mini_weights"),  # mirrored in postings
     "SegmentReader": ("_perdoc", "_terms"),
     "W3TermsReader": ("_codec", "_postfile"),
+    "BM25F": ("_field_B",),
     "W3PerDocReader": ("_cached_reader",),
     "NumericColumn.Reader": ("_typecode", "_dbfile", "_basepos", "_count", "_fixedlen", "_default"),
     "W3LeafMatcher": ("_data", "_read_data", "_read_values", "_values", "_next_block"),
