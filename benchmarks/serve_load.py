@@ -14,7 +14,8 @@ two more seconds have passed (``--reindex-nice N`` runs it at a background job's
 keep-alive connection, cycling through ``benchmarks/queries.txt`` (each from its own offset) as
 ``GET /api/search`` with the line's filters and sort, 10 hits with facets. The library's own
 warm latency over the same queries (one process, one at a time, with and without facets) is
-measured first, for comparison.
+measured first, for comparison. The JSON results also hold each phase's timeline: requests, p95
+and max of every 2-second window (``windows``), and when the re-index finished.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ SETTLE_SECONDS = 2.0  # load goes on this long after the re-index has committed
 # query (its facet and pinyin tables built: 3 s for a pinyin word at 68,145 articles); with 3, a
 # worker sometimes met its first pinyin word while measured.
 WARM_UP_ROUNDS = 10
+WINDOW_SECONDS = 2.0  # the timeline of a phase: p95 and max of each window
 TARGETS = {"requests_per_second": 150, "p95_ms": 100, "errors": 0}
 
 
@@ -143,6 +145,7 @@ class Clients:
     def __init__(self, server: Server, paths: list[str], count: int):
         self.server, self.port, self.paths, self.count = server, server.port, paths, count
         self.latencies: list[float] = []
+        self.timeline: list[tuple[float, float]] = []  # (sent, seconds taken), from the run's start
         self.by_path: dict[str, list[float]] = {}
         self.errors: list[str] = []
         self.stop = threading.Event()
@@ -150,10 +153,11 @@ class Clients:
     def run_for(self, seconds: float | None = None, until=None) -> dict:
         """Measure while the clients run for ``seconds``, or until ``until()`` is true."""
         self.latencies, self.errors, self.by_path = [], [], {path: [] for path in self.paths}
+        self.timeline = []
         self.stop.clear()
         threads = [threading.Thread(target=self._client, args=(number,)) for number in range(self.count)]
         server_cpu, client_cpu = self.server.cpu_seconds(), time.process_time()
-        start = time.perf_counter()
+        start = self.started = time.perf_counter()
         for thread in threads:
             thread.start()
         if seconds is not None:
@@ -170,6 +174,7 @@ class Clients:
         result["server_cpu_ms_per_request"] = round((self.server.cpu_seconds() - server_cpu) / done * 1000, 2)
         result["client_cpu_ms_per_request"] = round((time.process_time() - client_cpu) / done * 1000, 2)
         medians = {path: statistics.median(times) for path, times in self.by_path.items() if times}
+        result["windows"] = windows(self.timeline)
         result["slowest_queries_median_ms"] = {
             unquote_plus(path.partition("?")[2]): round(median * 1000, 1)
             for path, median in sorted(medians.items(), key=lambda item: -item[1])[:4]}
@@ -193,6 +198,7 @@ class Clients:
                 elif sent % 50 == 0:
                     json.loads(body)  # now and then, check the answer is whole
                 self.latencies.append(took)
+                self.timeline.append((begin - self.started, took))
                 self.by_path[path].append(took)
             except (OSError, http.client.HTTPException, ValueError) as error:
                 self.errors.append(f"{type(error).__name__} {path}: {error}")
@@ -208,6 +214,15 @@ def summary(latencies: list[float], errors: list[str], elapsed: float) -> dict:
             "p95_ms": round(p95(latencies) * 1000, 1) if latencies else None,
             "max_ms": round(max(latencies) * 1000, 1) if latencies else None,
             "errors": len(errors), "first_errors": errors[:5]}
+
+
+def windows(timeline: list[tuple[float, float]], width: float = WINDOW_SECONDS) -> list[dict]:
+    """Requests, p95 and max of each ``width``-second window of the run: where the tail comes from."""
+    by_window: dict[int, list[float]] = {}
+    for sent, took in timeline:
+        by_window.setdefault(int(sent // width), []).append(took)
+    return [{"from_s": number * width, "requests": len(times), "p95_ms": round(p95(times) * 1000, 1),
+             "max_ms": round(max(times) * 1000, 1)} for number, times in sorted(by_window.items())]
 
 
 # -- phases -------------------------------------------------------------------------------------
@@ -249,7 +264,8 @@ def with_reindex(clients: Clients, corpus: Path, index_dir: Path, changed: int, 
 
     result = clients.run_for(until=done)
     report = indexer.stderr.read().strip().splitlines()
-    result.update(reindex_seconds=round(finished["at"] - begin, 1), reindex_report=report[-1] if report else "",
+    result.update(reindex_seconds=round(finished["at"] - begin, 1),
+                  reindex_done_at_s=round(finished["at"] - clients.started, 1), reindex_report=report[-1] if report else "",
                   reindex_exit=indexer.returncode, reindex_nice=nice)
     if indexer.returncode != 0 or f"{len(touched)} updated" not in result["reindex_report"]:
         raise SystemExit(f"the re-index did not update {len(touched)} files: {report}")
