@@ -48,6 +48,14 @@ def articles_index(articles_dir, tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture
+def posts(articles_dir, tmp_path) -> Path:
+    """A copy of ``articles_dir`` of the test's own, for tests that change files."""
+    folder = tmp_path / "posts"
+    shutil.copytree(articles_dir, folder)
+    return folder
+
+
 @pytest.fixture(scope="session")
 def sample_dir() -> Path:
     """The 44 real Hexo posts of the corpus (read-only)."""

@@ -114,13 +114,6 @@ def test_another_analysis_asks_for_a_rebuild(server_url, articles_dir):
         assert len(idx.search("阿里云").hits) == 2
 
 
-@pytest.fixture
-def posts(articles_dir, tmp_path):
-    folder = tmp_path / "posts"
-    shutil.copytree(articles_dir, folder)
-    return folder
-
-
 def test_reindexing_sends_only_changes_and_deletes_vanished_files(server_url, posts):
     sun = posts / "1056秒！中国人造太阳运行时间突破千秒.md"
     with Index(server_url) as idx:

@@ -35,9 +35,7 @@ def keep(monkeypatch):
     return keep_from
 
 
-def test_kept_postings_rank_as_read_ones_across_a_commit(articles_dir, tmp_path, keep):
-    posts = tmp_path / "posts"
-    shutil.copytree(articles_dir, posts)
+def test_kept_postings_rank_as_read_ones_across_a_commit(posts, tmp_path, keep):
     with Index(tmp_path / "ix") as idx:
         idx.add([posts])
         keep(10 ** 9)

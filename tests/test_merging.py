@@ -2,7 +2,6 @@
 all replaced are dropped, and small segments of one size tier are merged, with the same answers
 as a fresh build of the same files (on the 13 bundled articles)."""
 
-import shutil
 from types import SimpleNamespace
 
 import pytest
@@ -37,50 +36,43 @@ def assert_same_answers(path, fresh, scores: bool = True) -> None:
         assert found_scores == pytest.approx(fresh_scores, rel=0.01)
 
 
-@pytest.fixture
-def folder(articles_dir, tmp_path):
-    copied = tmp_path / "articles"
-    shutil.copytree(articles_dir, copied)
-    return copied
-
-
-def test_a_segment_whose_articles_were_all_replaced_is_dropped(folder, tmp_path):
+def test_a_segment_whose_articles_were_all_replaced_is_dropped(posts, tmp_path):
     ix = tmp_path / "ix"
-    edited = sorted(folder.glob("*.md"))[0]
+    edited = sorted(posts.glob("*.md"))[0]
     with Index(ix) as idx:
-        idx.add(folder)
+        idx.add(posts)
         for round_ in range(3):
             with edited.open("a", encoding="utf-8") as out:
                 out.write(f"\n<p>第{round_}次修改</p>\n")
-            assert idx.add(folder).updated == 1
+            assert idx.add(posts).updated == 1
     # The first build's segment (one article deleted) and the last edit's; the two earlier edits'
     # segments, whose one article each was replaced, are gone, files and all.
     assert segments(ix) == [(13, 12), (1, 1)]
     assert len(list(ix.glob("*.seg"))) == 2
     # A replaced article still counts in the statistics of the segment it was deleted from (as in
     # any Whoosh index) until that segment is rewritten: among 13 articles, scores move.
-    assert_same_answers(ix, _fresh_build(folder, tmp_path), scores=False)
+    assert_same_answers(ix, _fresh_build(posts, tmp_path), scores=False)
 
 
-def test_small_segments_of_one_tier_are_merged_into_the_commits_own(folder, tmp_path):
+def test_small_segments_of_one_tier_are_merged_into_the_commits_own(posts, tmp_path):
     ix = tmp_path / "ix"
-    later = sorted(folder.glob("*.md"))[-(SEGMENTS_PER_TIER + 2):]
+    later = sorted(posts.glob("*.md"))[-(SEGMENTS_PER_TIER + 2):]
     aside = tmp_path / "aside"
     aside.mkdir()
     for path in later:
         path.rename(aside / path.name)
     with Index(ix) as idx:
-        idx.add(folder)
+        idx.add(posts)
         counts = []
         for path in later:  # one new article per commit: a one-document segment each
             (aside / path.name).rename(path)
-            assert idx.add(folder).added == 1
+            assert idx.add(posts).added == 1
             counts.append(len(segments(ix)))
     # Segments of 1 to 9 articles share a tier (the first build's 7 too): once more than
     # SEGMENTS_PER_TIER of them exist, the next commit merges them with its own new article.
     assert counts == [2, 3, 4, 5, 1, 2]
     assert segments(ix) == [(12, 12), (1, 1)]
-    assert_same_answers(ix, _fresh_build(folder, tmp_path))
+    assert_same_answers(ix, _fresh_build(posts, tmp_path))
 
 
 def test_only_small_segments_mostly_deleted_or_crowding_a_tier_are_merged():
@@ -95,8 +87,8 @@ def test_only_small_segments_mostly_deleted_or_crowding_a_tier_are_merged():
     assert to_merge(big + hundreds + few_tens + mostly_deleted + empty) == hundreds + mostly_deleted
 
 
-def _fresh_build(folder, tmp_path):
+def _fresh_build(posts, tmp_path):
     path = tmp_path / "fresh"
     with Index(path) as idx:
-        idx.add(folder)
+        idx.add(posts)
     return path
