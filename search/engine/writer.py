@@ -33,9 +33,10 @@ _PR_SET_PDEATHSIG = 1
 BATCH_ITEMS = 16  # work items per queue message
 # The workers' CPU niceness: analysis is batch work, so a server or a shell on the same machine
 # keeps the cores it needs, and a machine with nothing else to do gives the workers all of it.
-# Beside a busy ``search serve`` at 68,145 articles on 2 cores, a re-index of 1,000 files at the
-# same priority took a fifth of its throughput (measured: benchmarks/README.md).
-WORKER_NICENESS = 10
+# Beside a busy ``search serve`` at 68,145 articles on 2 cores, two processes analysing articles
+# took 10% of its throughput at niceness 10 and 5-6% at 19 (the most, which still guarantees them
+# some CPU, unlike Linux's SCHED_IDLE: also 5%); measured: benchmarks/README.md.
+WORKER_NICENESS = 19
 
 
 class FastSegmentWriter(SegmentWriter):
