@@ -132,3 +132,41 @@ def test_searches_at_once_build_a_segments_table_once(articles_dir, tmp_path, mo
     assert len(built) == len(set(built)) == 1
     for idx in indexes:
         idx.close()
+
+
+def test_a_segments_table_is_stored_with_it_and_read_instead_of_built(articles_dir, tmp_path, monkeypatch):
+    """Indexing stores each segment's table in the segment: a query reads it (no process builds
+    it from the lexicons again: 3 s at 68,145 articles), and it is the table the lexicons give."""
+    from whoosh import index as whoosh_index
+
+    from search.engine import pinyin_words
+    from search.engine.segment_tables import SegmentTables
+
+    with Index(tmp_path / "ix") as idx:
+        idx.add([articles_dir])
+    with whoosh_index.open_dir(str(tmp_path / "ix")).reader() as reader:
+        from_lexicons = pinyin_words.sounds_of(term for field in ("title", "body") for term in reader.lexicon(field))
+        stored = pinyin_words._sounds_of(reader)
+        assert {key: set(words) for key, words in stored.items()} == {
+            key: set(words) for key, words in from_lexicons.items()}  # the words of a sound: a set
+        assert from_lexicons["zhuanjiyin"] == ("转基因",)
+
+    def never(words):
+        raise AssertionError("the table was built, not read")
+
+    monkeypatch.setattr(pinyin_words, "sounds_of", never)
+    monkeypatch.setattr(pinyin_words, "_tables", SegmentTables(pinyin_words.TABLES_KEPT,
+                                                             lambda reader: pinyin_words._sounds_of(reader)))
+    with Index(tmp_path / "ix") as idx:
+        assert idx.search("zhuanjiyin").searched_as_pinyin == (("zhuanjiyin", "转基因"),)
+
+
+def test_a_segment_without_a_stored_table_gets_one_built(articles_dir, tmp_path, monkeypatch):
+    """Segments written before tables were stored still answer pinyin."""
+    from search.engine import pinyin_words, writer
+
+    monkeypatch.setattr(writer, "store_table", lambda storage, segment, words: None)
+    with Index(tmp_path / "ix") as idx:
+        idx.add([articles_dir])
+        assert not any(name.endswith(pinyin_words.TABLE_EXT) for name in idx._engine.searcher().reader().storage().list())
+        assert idx.search("zhuanjiyin").searched_as_pinyin == (("zhuanjiyin", "转基因"),)

@@ -3,15 +3,21 @@
 A table maps the toneless pinyin of every Chinese word of two to six characters in one
 segment's title and body lexicons (``analysis.pinyin.keys``) to the words of that sound; the
 words of a key are those of every segment, and the one in most articles is taken. A segment's
-table is built on the first pinyin query that reads it (0.7 s at 10,000 articles) and kept by
-segment id, as the facet tables are: a segment never changes once written, so after a commit
-only new segments are read, and every open index of the process shares them.
+table is made as the segment is written and stored in it (``TABLE_EXT``), so a query reads it
+instead of building it from the lexicons (3 s of CPU at 68,145 articles, paid by the first
+pinyin query of every process, and by every server process for each new segment after a commit;
+measured: benchmarks/README.md). Segments written without one get it built from their lexicons.
+Tables are kept by segment id, as the facet tables are: a segment never changes once written, so
+after a commit only new segments are read, and every open index of the process shares them.
 Only words the index holds can be found, never the whole dictionary's.
 """
 
 from __future__ import annotations
 
+import marshal
 import re
+from collections.abc import Iterable, Iterator
+from itertools import chain
 
 from ..analysis.pinyin import keys, syllable_count, typed
 from .segment_tables import SegmentTables
@@ -23,6 +29,9 @@ MAX_KEY = 24
 _CHINESE_WORD = re.compile(rb"(?:[\xe4-\xe9][\x80-\xbf]{2}){2,6}")
 
 TABLES_KEPT = 64  # segments whose tables stay in memory, the most recently used
+FIELDS = ("title", "body")
+TABLE_EXT = ".pinyin"  # a segment's stored table: a file of its compound file
+TABLE_FORMAT = 1
 
 
 
@@ -71,25 +80,58 @@ def _split(sounds, plain: str) -> tuple[int, tuple[str, ...]] | None:
 
 
 def table(reader) -> dict[str, tuple[str, ...]]:
-    """Toneless pinyin → the Chinese words of that sound in the segment ``reader`` reads, built
-    once per segment from the term lists alone (their statistics are read only for the words a
-    query asks about: reading every term's took 4.7 s of 5.1 s at 10,000 articles)."""
+    """Toneless pinyin → the Chinese words of that sound in the segment ``reader`` reads: the
+    segment's stored table, or one built from its term lists alone (their statistics are read
+    only for the words a query asks about: reading every term's took 4.7 s of 5.1 s at 10,000
+    articles)."""
     return _tables.of(reader)
 
 
-def _sounds_of(reader) -> dict[str, tuple[str, ...]]:
+def sounds_of(words: Iterable[bytes]) -> dict[str, tuple[str, ...]]:
+    """The table of ``words`` (terms as UTF-8 bytes; those that are not Chinese words are left out)."""
     sounds: dict[str, list[str]] = {}
-    for field in ("title", "body"):
-        for term in reader.lexicon(field):
-            if _CHINESE_WORD.fullmatch(term):
-                word = term.decode("utf-8")
-                for key in keys(word):
-                    found = sounds.get(key)
-                    if found is None:
-                        sounds[key] = [word]
-                    elif word not in found:
-                        found.append(word)
+    for term in words:
+        if _CHINESE_WORD.fullmatch(term):
+            word = term.decode("utf-8")
+            for key in keys(word):
+                found = sounds.get(key)
+                if found is None:
+                    sounds[key] = [word]
+                elif word not in found:
+                    found.append(word)
     return {key: tuple(words) for key, words in sounds.items()}
+
+
+def noting_words(terms: Iterable[tuple], words: list[bytes]) -> Iterator[tuple]:
+    """``terms`` (a segment's ``(fieldname, term bytes, ...)`` as they are written) passed on,
+    with the Chinese words of the table's fields added to ``words``."""
+    for item in terms:
+        if item[0] in FIELDS and _CHINESE_WORD.fullmatch(item[1]):
+            words.append(item[1])
+        yield item
+
+
+def store_table(storage, segment, words: Iterable[bytes]) -> None:
+    """Store the table of ``words`` with ``segment``, as it is written (before its files are
+    assembled into its compound file)."""
+    stored = segment.create_file(storage, TABLE_EXT)
+    try:
+        stored.write(marshal.dumps((TABLE_FORMAT, sounds_of(words))))
+    finally:
+        stored.close()
+
+
+def _sounds_of(reader) -> dict[str, tuple[str, ...]]:
+    storage, name = reader.storage(), reader.segment().make_filename(TABLE_EXT)
+    if storage.file_exists(name):
+        stored = storage.open_file(name)
+        try:
+            found = marshal.loads(stored.read())
+        finally:
+            stored.close()
+        if found[0] == TABLE_FORMAT:
+            return found[1]
+    return sounds_of(chain.from_iterable(reader.lexicon(field) for field in FIELDS))
 
 
 _tables = SegmentTables(TABLES_KEPT, lambda reader: _sounds_of(reader))  # looked up at each build

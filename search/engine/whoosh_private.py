@@ -70,7 +70,7 @@ def segment_postings(reader):
 
 # Private attributes used, by the kind of object they are read on.
 ATTRIBUTES = {
-    "SegmentWriter": ("_tempstorage", "_check_state", "_check_fields", "_added", "_flush_segment",
+    "SegmentWriter": ("_tempstorage", "_check_state", "_check_fields", "_added", "_flush_segment", "newsegment",
                       "_close_segment", "_finalize_segment", "_commit_toc", "_finish"),
     "W3FieldWriter": ("_postfile", "_codec", "_tindex", "_fieldid"),
     "W3Codec": ("_blocklimit", "_compression"),

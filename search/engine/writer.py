@@ -26,6 +26,7 @@ from whoosh.writing import SegmentWriter
 from ..errors import SearchError
 from .files import clean_files
 from .merging import tiered
+from .pinyin_words import noting_words, store_table
 from .postings import SPILL_POSTINGS, TermPool, write_postings
 from .whoosh_private import segment_postings
 
@@ -85,13 +86,16 @@ class FastSegmentWriter(SegmentWriter):
                 add_term(fieldname, term, found)
 
     def _flush_segment(self):
+        """Write the pooled postings, and the segment's pinyin table from its words as they go."""
         self.perdocwriter.close()
         lengths = _CachedLengths(self.per_document_reader())
+        words: list[bytes] = []
         try:
-            write_postings(self.fieldwriter, self.schema, lengths, self.pool.terms())
+            write_postings(self.fieldwriter, self.schema, lengths, noting_words(self.pool.terms(), words))
             self.fieldwriter.close()
         finally:
             lengths.close()
+        store_table(self.storage, self.newsegment, words)
 
     def new_segment(self):
         """Finish this writer's documents as a segment (None if it has none)."""
