@@ -24,9 +24,9 @@ class Plan:
     unchanged_paths: list[str]
 
 
-def stamp(path: Path) -> bytes:
+def stamp(path: str | Path) -> bytes:
     """What identifies one version of a file: size and modification time."""
-    info = path.stat()
+    info = os.stat(path)
     return f"{info.st_size}:{info.st_mtime_ns}".encode()
 
 
@@ -46,20 +46,19 @@ def plan(paths: Iterable[str | Path], indexed: dict[str, bytes], exclude: Iterab
     """Walk ``paths`` and compare each file with the ``indexed`` path → stamp map. Indexed
     paths that are gone are stale: those under ``paths``, and any whose file no longer
     exists wherever it was (a moved or deleted folder)."""
-    from .articles import find_files, os_reason  # here: a query checks is_gone, never parses
+    from .articles import file_names, os_reason  # here: a query checks is_gone, never parses
 
     roots = [os.path.abspath(p) for p in paths]
     changed, seen = [], set()
-    for path in find_files(roots, exclude=exclude, onerror=lambda *skip: report.skipped.append(skip)):
-        key = str(path)
+    for key in file_names(roots, exclude=exclude, onerror=lambda *skip: report.skipped.append(skip)):
         seen.add(key)
         try:
-            current = stamp(path)
+            current = stamp(key)
         except OSError as error:
             report.skipped.append((key, os_reason(error)))
             continue
         if indexed.get(key) != current:
-            changed.append((path, current))
+            changed.append((Path(key), current))
     changed_keys = {str(p) for p, _ in changed}
     unchanged = [p for p in seen if p in indexed and p not in changed_keys]
     stale = [p for p in indexed if p not in seen and (_under(p, roots) or is_gone(p))]

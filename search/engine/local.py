@@ -327,16 +327,16 @@ def _clear_merge():
 
 
 def _docs_by_path(reader) -> dict[str, tuple[bytes, set[str]]]:
-    """path → (stamp, ids of its documents), read from columns (no stored bodies)."""
+    """path → (stamp, ids of its documents), read from columns (no stored bodies), a segment at a
+    time and as stored (through the index-wide readers, each value took three calls)."""
     if not reader.doc_count_all():
         return {}
-    paths, stamps, ids = (reader.column_reader(name) for name in ("path", "stamp", "id"))
     result: dict[str, tuple[bytes, set[str]]] = {}
-    for n in range(reader.doc_count_all()):
-        if reader.is_deleted(n):
-            continue
-        path = _text(paths[n])
-        result.setdefault(path, (stamps[n], set()))[1].add(_text(ids[n]))
+    for segment, _ in reader.leaf_readers():
+        paths, stamps, ids = (segment.column_reader(name, translate=False) for name in ("path", "stamp", "id"))
+        for n in segment.all_doc_ids():
+            path = _text(paths[n])
+            result.setdefault(path, (stamps[n], set()))[1].add(_text(ids[n]))
     return result
 
 
