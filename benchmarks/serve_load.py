@@ -265,8 +265,8 @@ def with_reindex(clients: Clients, corpus: Path, index_dir: Path, changed: int, 
     result = clients.run_for(until=done)
     report = indexer.stderr.read().strip().splitlines()
     result.update(reindex_seconds=round(finished["at"] - begin, 1),
-                  reindex_done_at_s=round(finished["at"] - clients.started, 1), reindex_report=report[-1] if report else "",
-                  reindex_exit=indexer.returncode, reindex_nice=nice)
+                  reindex_done_at_s=round(finished["at"] - clients.started, 1),
+                  reindex_report=report[-1] if report else "", reindex_exit=indexer.returncode, reindex_nice=nice)
     if indexer.returncode != 0 or f"{len(touched)} updated" not in result["reindex_report"]:
         raise SystemExit(f"the re-index did not update {len(touched)} files: {report}")
     return result

@@ -89,18 +89,22 @@ def table(reader) -> dict[str, tuple[str, ...]]:
 
 
 def sounds_of(words: Iterable[bytes]) -> dict[str, tuple[str, ...]]:
-    """The table of ``words`` (terms as UTF-8 bytes; those that are not Chinese words are left out)."""
+    """The table of ``words``: Chinese words (``chinese_words``) as UTF-8 bytes."""
     sounds: dict[str, list[str]] = {}
     for term in words:
-        if _CHINESE_WORD.fullmatch(term):
-            word = term.decode("utf-8")
-            for key in keys(word):
-                found = sounds.get(key)
-                if found is None:
-                    sounds[key] = [word]
-                elif word not in found:
-                    found.append(word)
+        word = term.decode("utf-8")
+        for key in keys(word):
+            found = sounds.get(key)
+            if found is None:
+                sounds[key] = [word]
+            elif word not in found:
+                found.append(word)
     return {key: tuple(words) for key, words in sounds.items()}
+
+
+def chinese_words(terms: Iterable[bytes]) -> Iterator[bytes]:
+    """The terms that are Chinese words of two to six characters."""
+    return filter(_CHINESE_WORD.fullmatch, terms)
 
 
 def noting_words(terms: Iterable[tuple], words: list[bytes]) -> Iterator[tuple]:
@@ -132,7 +136,7 @@ def _sounds_of(reader) -> dict[str, tuple[str, ...]]:
             stored.close()
         if found[0] == TABLE_FORMAT:
             return found[1]
-    return sounds_of(chain.from_iterable(reader.lexicon(field) for field in FIELDS))
+    return sounds_of(chinese_words(chain.from_iterable(reader.lexicon(field) for field in FIELDS)))
 
 
 _tables = SegmentTables(TABLES_KEPT, lambda reader: _sounds_of(reader))  # looked up at each build
