@@ -310,11 +310,13 @@ class _Segment:
             return {}
         if verify:
             decode = _positions_decoder(self.reader.schema[fieldname].format)
-            candidates = {docnum for docnum in candidates
-                          if phrase_starts((i, decode(postings[i][docnum][1])) for i in range(len(words)))}
-        weights = [dict(zip(candidates, map(_FIRST, map(postings[i].__getitem__, candidates))))
-                   for i in range(len(words))]
-        return _summed([self._scored(fieldname, word, weights[i]) for i, word in enumerate(words)], candidates)
+            candidates = [docnum for docnum in candidates
+                          if phrase_starts((i, decode(postings[i][docnum][1])) for i in range(len(words)))]
+        else:
+            candidates = list(candidates)
+        scores = [self._scores(fieldname, word, candidates, map(_FIRST, map(postings[i].__getitem__, candidates)))
+                  for i, word in enumerate(words)]
+        return dict(zip(candidates, map(sum, zip(*scores))))
 
     def _phrase_postings(self, fieldname: str, words: tuple, within: set[int] | None, keep: bool):
         """Each word's {docnum: (weight, encoded positions)} and the documents with every word
@@ -324,19 +326,24 @@ class _Segment:
         if kept and (kept[0] is None or within is not None and within <= kept[0]):
             return kept[1], kept[2] if within is None else kept[2] & within
         postings, candidates = {}, within
-        for i in sorted(range(len(words)), key=lambda i: self.reader.doc_frequency(fieldname, words[i])):
-            postings[i] = self._postings(fieldname, words[i], candidates, values=True)
-            candidates = set(postings[i])
+        rarest_first = sorted(range(len(words)), key=lambda i: self.reader.doc_frequency(fieldname, words[i]))
+        for i in rarest_first:
+            rarest = i == rarest_first[0]  # the others are only looked up in the rarest's live documents
+            postings[i] = self._postings(fieldname, words[i], candidates, values=True, exact=rarest)
+            candidates = set(postings[i]) if rarest else candidates & postings[i].keys()
             if not candidates:
                 break
         if keep:
             self._phrases[(fieldname, words)] = (within, postings, candidates)
         return postings, candidates
 
-    def _postings(self, fieldname: str, text, within: set[int] | None = None, values: bool = False) -> Mapping:
+    def _postings(self, fieldname: str, text, within: set[int] | None = None, values: bool = False,
+                  exact: bool = True) -> Mapping:
         """{docnum: weight} (with ``values``: (weight, encoded value)) of one term, in the
         documents ``within`` if given: blocks without any of them are skipped unread, unless the
-        term is kept decoded (``hot_terms``). Not to be changed: it may be the kept one."""
+        term is kept decoded (``hot_terms``). Not ``exact``, it may also hold other documents,
+        deleted ones among them: only for looking up live documents of ``within``. Not to be
+        changed: it may be the kept one."""
         reader = self.reader
         if fieldname not in reader.schema:
             raise Unsupported(fieldname)
@@ -349,6 +356,10 @@ class _Segment:
                              partial(self._read, fieldname, text, None, values))
         if kept is None:
             found = self._read(fieldname, text, within, values)
+            if not exact:
+                return found
+        elif not exact:
+            return kept
         elif within is None:
             if not self.deleted or self.deleted.isdisjoint(kept):
                 return kept
@@ -383,19 +394,24 @@ class _Segment:
 
     def _scored(self, fieldname: str, text, weights: dict[int, float]) -> dict[int, float]:
         """The weighting's score of each document from the term's weight in it."""
+        return dict(zip(weights, self._scores(fieldname, text, weights, weights.values())))
+
+    def _scores(self, fieldname: str, text, docnums, weights) -> list[float]:
+        """The weighting's score of each of ``docnums`` from the term's weight in it (``weights``,
+        in the same order)."""
         key = (fieldname, text)
         if key not in self._bm25:
             self._bm25[key] = _bm25_parameters(self.top, fieldname, text)
         if self._bm25[key] is None:  # an unscored field: the weight is the score (Whoosh's WeightScorer)
-            return dict(weights)
+            return list(weights)
         idf, k1, b, avgfl = self._bm25[key]
         k1_plus_1 = k1 + 1
         lengths = self._length_bytes(fieldname)
         if lengths is None:  # Whoosh's length for a field without lengths
             norm = _length_norm(k1, b, 1, avgfl)
-            return {d: idf * ((w * k1_plus_1) / (w + norm)) for d, w in weights.items()}
+            return [idf * ((w * k1_plus_1) / (w + norm)) for w in weights]
         norms = _length_norms(k1, b, avgfl)
-        return {d: idf * ((w * k1_plus_1) / (w + norms[lengths[d]])) for d, w in weights.items()}
+        return [idf * ((w * k1_plus_1) / (w + norms[lengths[d]])) for d, w in zip(docnums, weights)]
 
     def _length_bytes(self, fieldname: str) -> bytes | None:
         """The field's length of every document of the segment, one byte each as Whoosh encodes
