@@ -1,5 +1,5 @@
-"""Kept postings of common terms (``search.engine.hot_terms``) rank exactly as postings read from
-the index: every term of the bundled articles kept from its second read, before and after a
+"""Kept postings and scores of common terms (``search.engine.hot_terms``) rank exactly as postings
+read from the index: every term of the bundled articles kept from its second read, before and after a
 commit that deletes, changes and adds articles (the kept postings of a segment hold its deleted
 documents, which each search leaves out)."""
 
@@ -43,6 +43,7 @@ def test_kept_postings_rank_as_read_ones_across_a_commit(posts, tmp_path, keep):
         keep(1)
         assert answers(idx) == read  # the first read of each term
         assert answers(idx) == read and hot_terms._kept  # the second keeps it
+        assert {key[3] for key in hot_terms._kept} >= {True, False, "scores"}  # postings with(out) positions, scores
         assert answers(idx) == read  # from the kept postings
         (posts / "江湖寂静.md").unlink()
         aliyun = posts / "美国又要对阿里云下手？.md"

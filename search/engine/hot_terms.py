@@ -1,9 +1,11 @@
-"""Decoded postings of common terms, kept for the searches that read them again.
+"""Decoded postings of common terms, and their scores, kept for the searches that read them again.
 
 Reading a term decodes its blocks (block headers, zlib, unpickling): for a term in more than one
 block, most of a search's time. A segment never changes once written (the reader applies
 deletions), so a term's decoded postings stay right as long as the segment exists, and a
-common character or word is read by many different queries. A term in at least ``MIN_DOCS``
+common character or word is read by many different queries. Its scores also depend on the
+collection's statistics, which change with each commit: they are kept under those statistics
+(``scoring``), and the least recently used go first. A term in at least ``MIN_DOCS``
 articles of a segment is kept when it is read a second time (a one-off search pays nothing
 more), shared by every open index of the process, the most recently used kept first, up to
 ``POSTINGS_KEPT`` postings in all (measured: benchmarks/README.md).

@@ -297,9 +297,35 @@ class _Segment:
             within = set(part)
         return _summed(parts, within)
 
-    def _term(self, fieldname: str, text, within: set[int] | None) -> dict[int, float]:
+    def _term(self, fieldname: str, text, within: set[int] | None) -> Mapping:
+        kept = self._kept_scores(fieldname, text)
+        if kept is not None:
+            return self._live(kept, within)
         postings = self._postings(fieldname, text, within)
         return self._scored(fieldname, text, postings) if postings else {}
+
+    def _word_scores(self, fieldname: str, word, docnums: list[int], postings: Mapping) -> list[float]:
+        """A phrase word's score in each of ``docnums``, from its ``postings`` (with values)."""
+        kept = self._kept_scores(fieldname, word)
+        if kept is not None:
+            return list(map(kept.__getitem__, docnums))
+        return self._scores(fieldname, word, docnums, map(_FIRST, map(postings.__getitem__, docnums)))
+
+    def _kept_scores(self, fieldname: str, text) -> Mapping | None:
+        """A common term's {docnum: score} in the whole segment (deleted documents too), kept for
+        the searches that score it again under the same collection statistics (``hot_terms``);
+        None if it is not kept."""
+        reader = self.reader
+        if fieldname not in reader.schema:
+            raise Unsupported(fieldname)
+        term = reader.schema[fieldname].to_bytes(text) if isinstance(text, str) else text
+        try:
+            documents = reader.term_info(fieldname, term).doc_frequency()
+        except TermNotFound:
+            return None
+        key = (self.segment_id, fieldname, term, "scores", self._parameters(fieldname, text))
+        return hot_terms.get(key, documents, lambda: self._scored(
+            fieldname, text, self._postings(fieldname, term, exact=False)))
 
     def _adjacent(self, fieldname: str, words, within: set[int] | None, verify: bool) -> dict[int, float]:
         """Documents with ``words`` in order at consecutive positions (without ``verify``: with
@@ -314,8 +340,7 @@ class _Segment:
                           if phrase_starts((i, decode(postings[i][docnum][1])) for i in range(len(words)))]
         else:
             candidates = list(candidates)
-        scores = [self._scores(fieldname, word, candidates, map(_FIRST, map(postings[i].__getitem__, candidates)))
-                  for i, word in enumerate(words)]
+        scores = [self._word_scores(fieldname, word, candidates, postings[i]) for i, word in enumerate(words)]
         return dict(zip(candidates, map(sum, zip(*scores))))
 
     def _phrase_postings(self, fieldname: str, words: tuple, within: set[int] | None, keep: bool):
@@ -354,18 +379,20 @@ class _Segment:
             return {}
         kept = hot_terms.get((self.segment_id, fieldname, text, values), documents,
                              partial(self._read, fieldname, text, None, values))
-        if kept is None:
-            found = self._read(fieldname, text, within, values)
-            if not exact:
-                return found
-        elif not exact:
-            return kept
-        elif within is None:
-            if not self.deleted or self.deleted.isdisjoint(kept):
-                return kept
-            found = dict(kept)
-        else:
+        if kept is not None:
+            return self._live(kept, within) if exact else kept
+        found = self._read(fieldname, text, within, values)
+        return self._live(found, None, copy=False) if exact else found
+
+    def _live(self, kept: Mapping, within: set[int] | None, copy: bool = True) -> Mapping:
+        """``kept`` without deleted documents, only those ``within`` if given; ``kept`` itself
+        when nothing is left out, else a new dict (unless ``copy`` is False: then changed)."""
+        if within is not None:
             found = {docnum: kept[docnum] for docnum in kept.keys() & within}
+        elif not self.deleted or self.deleted.isdisjoint(kept):
+            return kept
+        else:
+            found = dict(kept) if copy else kept
         for docnum in self.deleted.intersection(found) if self.deleted else ():
             del found[docnum]
         return found
@@ -396,15 +423,20 @@ class _Segment:
         """The weighting's score of each document from the term's weight in it."""
         return dict(zip(weights, self._scores(fieldname, text, weights, weights.values())))
 
-    def _scores(self, fieldname: str, text, docnums, weights) -> list[float]:
-        """The weighting's score of each of ``docnums`` from the term's weight in it (``weights``,
-        in the same order)."""
+    def _parameters(self, fieldname: str, text) -> tuple[float, float, float, float] | None:
+        """The term's BM25F parameters (``_bm25_parameters``), read once per search."""
         key = (fieldname, text)
         if key not in self._bm25:
             self._bm25[key] = _bm25_parameters(self.top, fieldname, text)
-        if self._bm25[key] is None:  # an unscored field: the weight is the score (Whoosh's WeightScorer)
+        return self._bm25[key]
+
+    def _scores(self, fieldname: str, text, docnums, weights) -> list[float]:
+        """The weighting's score of each of ``docnums`` from the term's weight in it (``weights``,
+        in the same order)."""
+        parameters = self._parameters(fieldname, text)
+        if parameters is None:  # an unscored field: the weight is the score (Whoosh's WeightScorer)
             return list(weights)
-        idf, k1, b, avgfl = self._bm25[key]
+        idf, k1, b, avgfl = parameters
         k1_plus_1 = k1 + 1
         lengths = self._length_bytes(fieldname)
         if lengths is None:  # Whoosh's length for a field without lengths
