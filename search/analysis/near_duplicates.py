@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import zlib
 from array import array
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from operator import eq
 
@@ -85,16 +86,14 @@ def candidate_pairs(signatures: Sequence[bytes | None]) -> Iterator[tuple[int, i
     compares (a pair sharing several bands comes once per band; in a bucket, ``i`` meets
     only the first ``BUCKET_COMPARISONS``)."""
     width = 4 * ROWS
+    present = [i for i, sig in enumerate(signatures) if sig is not None]
     for band in range(BANDS):
         start, end = band * width, (band + 1) * width
+        keys = [signatures[i][start:end] for i in present]
+        shared = {key for key, count in Counter(keys).items() if count > 1}  # most texts share no band
         buckets: dict[bytes, list[int]] = {}
-        for i, sig in enumerate(signatures):
-            if sig is None:
-                continue
-            members = buckets.get(sig[start:end])
-            if members is None:
-                buckets[sig[start:end]] = [i]
-                continue
+        for i, key in [(i, key) for i, key in zip(present, keys) if key in shared]:
+            members = buckets.setdefault(key, [])
             for j in members[:BUCKET_COMPARISONS]:
                 yield j, i
             members.append(i)
@@ -114,7 +113,9 @@ def groups(signatures: Sequence[bytes | None]) -> list[list[int]]:
     values = [array("I", sig) if sig is not None else None for sig in signatures]
     agreeing = THRESHOLD * BINS
     for j, i in candidate_pairs(signatures):
-        if root(i) != root(j) and _agreement(values[i], values[j]) >= agreeing:
+        if root(i) == root(j):
+            continue
+        if signatures[i] == signatures[j] or _agreement(values[i], values[j]) >= agreeing:  # copies: often equal
             parent[root(i)] = root(j)
     found: dict[int, list[int]] = {}
     for i in range(len(signatures)):
