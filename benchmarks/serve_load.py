@@ -4,15 +4,16 @@ re-index of changed files commits.
 Run from the repository root (see benchmarks/README.md)::
 
     python -m benchmarks.serve_load [--corpus-dir DIR] [--index-dir DIR] [--workers 2 3]
-                                    [--clients 8] [--seconds 20] [--changed 1000] [--reindex-nice 0]
+                                    [--clients 8] [--seconds 20] [--changed 1000]
 
 Without ``--corpus-dir`` the news tarball is unpacked into a scratch folder outside the
 repository (``--scratch``, kept between runs) and indexed there once. The re-index phase
 appends a line to ``--changed`` files of the corpus folder (so give it a scratch copy), then
 runs ``search index`` on the folder while the clients go on, until the run has committed and
-two more seconds have passed (``--reindex-nice N`` runs it at a background job's CPU priority). The clients are threads of this process, each with one
-keep-alive connection, cycling through ``benchmarks/queries.txt`` (each from its own offset) as
-``GET /api/search`` with the line's filters and sort, 10 hits with facets. The library's own
+two more seconds have passed (the command runs itself at a background job's CPU priority, as it
+does for anyone). The clients are threads of this process, each with one keep-alive connection,
+cycling through ``benchmarks/queries.txt`` (each from its own offset) as ``GET /api/search``
+with the line's filters and sort, 10 hits with facets. The library's own
 warm latency over the same queries (one process, one at a time, with and without facets) is
 measured first, for comparison. The JSON results also hold each phase's timeline: requests, p95
 and max of every 2-second window (``windows``), and when the re-index finished.
@@ -246,14 +247,14 @@ def library_latency(index_dir: Path, queries: list[Query], passes: int = 3) -> d
     return result
 
 
-def with_reindex(clients: Clients, corpus: Path, index_dir: Path, changed: int, nice: int = 0) -> dict:
-    """Clients run while ``search index`` (at CPU niceness ``nice``: a background job's) updates
-    ``changed`` files, until it has committed and settled."""
+def with_reindex(clients: Clients, corpus: Path, index_dir: Path, changed: int) -> dict:
+    """Clients run while ``search index`` updates ``changed`` files, until it has committed and
+    settled."""
     touched = touch_files(corpus, changed)
-    log(f"appended a line to {len(touched)} files; re-indexing under load (nice {nice}) ...")
+    log(f"appended a line to {len(touched)} files; re-indexing under load ...")
     begin = time.perf_counter()
     indexer = subprocess.Popen(search_command() + ["index", str(corpus), "--index-dir", str(index_dir)],
-                               stderr=subprocess.PIPE, text=True, preexec_fn=lambda: os.nice(nice))
+                               stderr=subprocess.PIPE, text=True)
     finished = {}
 
     def done() -> bool:
@@ -266,7 +267,7 @@ def with_reindex(clients: Clients, corpus: Path, index_dir: Path, changed: int, 
     report = indexer.stderr.read().strip().splitlines()
     result.update(reindex_seconds=round(finished["at"] - begin, 1),
                   reindex_done_at_s=round(finished["at"] - clients.started, 1),
-                  reindex_report=report[-1] if report else "", reindex_exit=indexer.returncode, reindex_nice=nice)
+                  reindex_report=report[-1] if report else "", reindex_exit=indexer.returncode)
     if indexer.returncode != 0 or f"{len(touched)} updated" not in result["reindex_report"]:
         raise SystemExit(f"the re-index did not update {len(touched)} files: {report}")
     return result
@@ -283,7 +284,7 @@ def run_workers(workers: int, args, corpus: Path, index_dir: Path, paths: list[s
         log(f"{workers} workers: {args.clients} clients for {args.seconds} s")
         steady = clients.run_for(seconds=args.seconds)
         log(f"  {format_row('steady', workers, steady)}")
-        reindex = with_reindex(clients, corpus, index_dir, args.changed, args.reindex_nice) if args.changed else None
+        reindex = with_reindex(clients, corpus, index_dir, args.changed) if args.changed else None
         if reindex:
             log(f"  {format_row('re-index', workers, reindex)}")
         return {"steady": steady, "reindex": reindex}
@@ -304,8 +305,7 @@ def table(results: dict[int, dict], changed: int) -> str:
         lines.append(format_row("steady", workers, result["steady"]))
         if result["reindex"]:
             reindex = result["reindex"]
-            niced = f", nice {reindex['reindex_nice']}" if reindex["reindex_nice"] else ""
-            lines.append(format_row(f"re-index of {changed:,} changed files ({reindex['reindex_seconds']} s{niced})",
+            lines.append(format_row(f"re-index of {changed:,} changed files ({reindex['reindex_seconds']} s)",
                                     workers, reindex))
     return "\n".join(lines)
 
@@ -333,8 +333,6 @@ def parse_args(argv):
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients [8]")
     parser.add_argument("--seconds", type=float, default=20, help="steady-load duration [20]")
     parser.add_argument("--changed", type=int, default=1000, help="files changed for the re-index phase (0: skip)")
-    parser.add_argument("--reindex-nice", type=int, default=0,
-                        help="CPU niceness of the re-index, as for a background job (0: the server's own) [0]")
     parser.add_argument("--queries", type=Path, default=DEFAULT_QUERIES, help="query mix [%(default)s]")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON results [%(default)s]")
     return parser.parse_args(argv)

@@ -102,6 +102,8 @@ def index(paths, rebuild, workers, index_dir, server):
     from .formatting import printable
     from .index import Index
 
+    if (click.get_current_context().obj or {}).get("own_process"):
+        _as_background_job()
     with Index(server or index_dir) as idx, _Progress() as progress:
         report = idx.add(paths, rebuild=rebuild, progress=progress, workers=workers)
     for path, reason in report.skipped:
@@ -294,5 +296,16 @@ class _Progress:
             self.bar.__exit__(*exc)
 
 
+def _as_background_job() -> None:
+    """Lower this process's CPU priority to its indexing workers' (``WORKER_NICENESS``): indexing
+    is batch work, so a server or a shell on the same machine keeps its speed (a re-index beside a
+    busy ``search serve``: benchmarks/README.md), and an idle machine still gives it every core."""
+    from .engine.writer import WORKER_NICENESS
+
+    os.nice(max(0, WORKER_NICENESS - os.nice(0)))
+
+
 def main():
-    cli(prog_name="search")
+    """The ``search`` command as a process of its own (tests invoke ``cli`` inside theirs, whose
+    priority a command must not change)."""
+    cli(prog_name="search", obj={"own_process": True})

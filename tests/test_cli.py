@@ -298,6 +298,22 @@ def test_an_xhtml_page_prints_only_the_summary(index_dir, tmp_path):
     assert result.stderr == f"indexed {index_dir}: 1 added, 0 updated, 0 unchanged, 0 removed, 0 skipped\n"
 
 
+def test_the_index_command_runs_as_a_background_job(index_dir):
+    """`search index` lowers its own process to its workers' CPU niceness (a server beside a
+    re-index keeps its speed); `search query` keeps the caller's, and so does a command invoked
+    inside another process (here, pytest's)."""
+    from search.engine.writer import WORKER_NICENESS
+
+    caller = os.nice(0)
+    niceness_at_exit = ("import atexit, os, sys; atexit.register(lambda: print(os.nice(0), file=sys.stderr)); "
+                        "from search.cli import main; main()")
+    for args, expected in ((["index", str(EXAMPLES)], min(caller + WORKER_NICENESS, 19)),
+                           (["query", "阿里云"], caller)):
+        done = subprocess.run([sys.executable, "-c", niceness_at_exit, *args], capture_output=True, text=True)
+        assert done.returncode == 0 and done.stderr.splitlines()[-1] == str(expected), done.stderr
+    assert run("index", str(EXAMPLES)).exit_code == 0 and os.nice(0) == caller
+
+
 def test_dates_show_in_the_posts_own_time_zone(index_dir, tmp_path):
     (tmp_path / "a.md").write_text("---\ntitle: 新年\ndate: 2022-01-01 00:30:00 +08:00\n---\n新年快乐\n",
                                    encoding="utf-8")
