@@ -315,13 +315,8 @@ class _Segment:
         """A common term's {docnum: score} in the whole segment (deleted documents too), kept for
         the searches that score it again under the same collection statistics (``hot_terms``);
         None if it is not kept."""
-        reader = self.reader
-        if fieldname not in reader.schema:
-            raise Unsupported(fieldname)
-        term = reader.schema[fieldname].to_bytes(text) if isinstance(text, str) else text
-        try:
-            documents = reader.term_info(fieldname, term).doc_frequency()
-        except TermNotFound:
+        term, documents = self._looked_up(fieldname, text)
+        if not documents:
             return None
         key = (self.segment_id, fieldname, term, "scores", self._parameters(fieldname, text))
         return hot_terms.get(key, documents, lambda: self._scored(
@@ -369,13 +364,8 @@ class _Segment:
         term is kept decoded (``hot_terms``). Not ``exact``, it may also hold other documents,
         deleted ones among them: only for looking up live documents of ``within``. Not to be
         changed: it may be the kept one."""
-        reader = self.reader
-        if fieldname not in reader.schema:
-            raise Unsupported(fieldname)
-        text = reader.schema[fieldname].to_bytes(text) if isinstance(text, str) else text
-        try:
-            documents = reader.term_info(fieldname, text).doc_frequency()
-        except TermNotFound:
+        text, documents = self._looked_up(fieldname, text)
+        if not documents:
             return {}
         kept = hot_terms.get((self.segment_id, fieldname, text, values), documents,
                              partial(self._read, fieldname, text, None, values))
@@ -383,6 +373,18 @@ class _Segment:
             return self._live(kept, within) if exact else kept
         found = self._read(fieldname, text, within, values)
         return self._live(found, None, copy=False) if exact else found
+
+    def _looked_up(self, fieldname: str, text) -> tuple[bytes, int]:
+        """The term as the segment stores it, and how many of its documents hold it (deleted
+        ones too; 0: none)."""
+        reader = self.reader
+        if fieldname not in reader.schema:
+            raise Unsupported(fieldname)
+        term = reader.schema[fieldname].to_bytes(text) if isinstance(text, str) else text
+        try:
+            return term, reader.term_info(fieldname, term).doc_frequency()
+        except TermNotFound:
+            return term, 0
 
     def _live(self, kept: Mapping, within: set[int] | None, copy: bool = True) -> Mapping:
         """``kept`` without deleted documents, only those ``within`` if given; ``kept`` itself
