@@ -42,6 +42,9 @@ from .whoosh_private import INT_SIZE, block_postings, length_field
 # tested in all of them and the total is exact; beyond, only as far as the top needs.
 EXACT_TOTAL_CANDIDATES = 1000
 ESTIMATE_SAMPLE = 200  # candidates tested to estimate how many of the untested match
+# Candidates verified in the first round (then twice as many each round): a round's own cost, its
+# term lookups in every segment and field, is about that of verifying 100 (质量发 at 68,145: 33 -> 30 ms).
+FIRST_BATCH = 100
 _FIRST = itemgetter(0)
 
 
@@ -149,7 +152,7 @@ class _Candidates:
             found = _evaluated(self.segments, self.query, within=sorted(self.bounds))
             return _found(_ranked(found, limit, self.dates), found)
         order = self._order()
-        found, checked, batch = {}, 0, max(2 * limit, 20)
+        found, checked, batch = {}, 0, max(2 * limit, FIRST_BATCH)
         while checked < len(order) and not self._settled(found, limit, order, checked):
             found.update(_evaluated(self.segments, self.query, within=sorted(order[checked:checked + batch])))
             checked, batch = checked + batch, 2 * batch

@@ -100,6 +100,7 @@ def test_every_tier_query_gets_whooshs_documents_scores_and_order(searcher):
 def test_phrases_verified_only_as_far_as_the_top_needs_rank_as_whoosh(searcher, monkeypatch):
     monkeypatch.setattr(scoring, "EXACT_TOTAL_CANDIDATES", 0)  # verify lazily from the first candidate
     monkeypatch.setattr(scoring, "ESTIMATE_SAMPLE", 20)  # fewer candidates than the sample are all tested
+    monkeypatch.setattr(scoring, "FIRST_BATCH", 20)  # several rounds over the sample's few candidates
     estimated = 0
     for query in tier_queries(searcher):
         for limit in (1, 10):
