@@ -224,6 +224,36 @@ def test_requests_at_once_in_one_process_each_get_their_own_answer(server):
         assert answers == [alone[number]] * 10
 
 
+def test_two_searches_run_at_once_in_a_process_and_the_rest_wait_their_turn(examples_index, monkeypatch):
+    """A quick search goes past a slow one, but more threads only add hand-offs of Python's
+    global lock (``SEARCHES_AT_ONCE``): six slow searches asked together run two at a time."""
+    import asyncio
+
+    from search.web import app as web
+
+    running, most, lock, search = 0, 0, threading.Lock(), Index.search
+
+    def slow_search(self, *args, **kwargs):
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        time.sleep(0.1)
+        with lock:
+            running -= 1
+        return search(self, *args, **kwargs)
+
+    async def ask_together(count: int) -> list:
+        transport = httpx.ASGITransport(app=web.create_app(examples_index))
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return await asyncio.gather(*(client.get("/api/search", params={"q": "阿里云"}) for _ in range(count)))
+
+    monkeypatch.setattr(Index, "search", slow_search)
+    answers = asyncio.run(ask_together(6))
+    assert [answer.json()["hits"][0]["title"] for answer in answers] == ["美国又要对阿里云下手？"] * 6
+    assert most == web.SEARCHES_AT_ONCE == 2
+
+
 # -- the pages --------------------------------------------------------------------------------
 
 

@@ -1,8 +1,8 @@
 """Routes of ``search serve``: the search page, the article page and the JSON API.
 
 The library's work runs in a thread, with an ``Index`` no other request is using
-(``indexes.Indexes``): the engine is CPU-bound, but a slow search then shares the CPU with the
-quick ones beside it instead of holding them up. Each request first moves its index to the
+(``indexes.Indexes``), ``SEARCHES_AT_ONCE`` at a time: the engine is CPU-bound, but a quick
+search then goes past a slow one instead of waiting for it. Each request first moves its index to the
 newest commit (``Index.refresh``, one listing of the index directory), so a ``search index``
 run shows on the next request. Templates autoescape everything: titles,
 bodies and front matter are untrusted text; the only link built from an article is its
@@ -16,9 +16,9 @@ import re
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
+import anyio
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -52,6 +52,13 @@ class BadParameter(QueryError):
     """A request parameter that cannot be understood (a 400, like a bad query)."""
 
 
+# Library calls a server process runs at once, each in a thread; more wait their turn. A second
+# lets a quick search go past a slow one; more only add hand-offs of Python's global lock. At
+# 68,145 articles, 8 clients on 2 processes (benchmarks/README.md): p95 60-77 ms with two at once,
+# 73-91 ms with any number (then usually four), and 5-15% less CPU per request.
+SEARCHES_AT_ONCE = 2
+
+
 def create_app(index_dir: str | os.PathLike, cors: tuple[str, ...] = ()) -> Starlette:
     """The application serving the index at ``index_dir``; ``cors`` origins may call the API."""
     app = Starlette(
@@ -67,6 +74,7 @@ def create_app(index_dir: str | os.PathLike, cors: tuple[str, ...] = ()) -> Star
         exception_handlers={HTTPException: _http_error},
     )
     app.state.indexes = Indexes(index_dir)
+    app.state.searching = anyio.CapacityLimiter(SEARCHES_AT_ONCE)
     app.state.templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True,
                                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     return app
@@ -195,7 +203,7 @@ async def _library(request: Request, work):
         with request.app.state.indexes.borrowed() as served:
             return work(served)
 
-    return await run_in_threadpool(run)
+    return await anyio.to_thread.run_sync(run, limiter=request.app.state.searching)
 
 
 async def _search(request: Request, text: str, **options):

@@ -1,7 +1,7 @@
 """The open indexes of one server process: one ``Index`` for each request running at once.
 
-An ``Index`` serves one caller at a time. Requests run in threads, so that a slow search shares
-the CPU with the quick ones arriving beside it instead of holding them up (measured:
+An ``Index`` serves one caller at a time. Requests run in threads (``app.SEARCHES_AT_ONCE`` at a
+time), so that a quick search goes past a slow one instead of waiting for it (measured:
 benchmarks/README.md): each request borrows an open index no other request is using, moved to
 the newest commit, and gives it back when done. There are as many as requests have run at once.
 """
