@@ -43,6 +43,7 @@ def test_beyond_enough_candidates_a_phrase_is_verified_for_the_page_and_the_tota
     exact = idx.search("的是", limit=1)  # 的 and 是: in most articles, next to each other in fewer
     monkeypatch.setattr(scoring, "EXACT_TOTAL_CANDIDATES", 0)
     monkeypatch.setattr(scoring, "ESTIMATE_SAMPLE", 10)  # fewer candidates than the sample are all tested
+    monkeypatch.setattr(scoring, "FIRST_BATCH", 2)  # a first round smaller than the sample's candidates
     estimated = idx.search("的是", limit=1)
     assert exact.total_exact and not estimated.total_exact
     assert [h.id for h in estimated.hits] == [h.id for h in exact.hits]  # scores: lifted by estimated ranges
