@@ -2,9 +2,9 @@
 
 The library's work runs in a thread, with an ``Index`` no other request is using
 (``indexes.Indexes``), ``SEARCHES_AT_ONCE`` at a time: the engine is CPU-bound, but a quick
-search then goes past a slow one instead of waiting for it. Each request first moves its index to the
-newest commit (``Index.refresh``, one listing of the index directory), so a ``search index``
-run shows on the next request. Templates autoescape everything: titles,
+search then goes past a slow one instead of waiting for it. Each request first moves its index
+to the newest commit (``Index.refresh``, one listing of the index directory), so a ``search
+index`` run shows on the next request. Templates autoescape everything: titles,
 bodies and front matter are untrusted text; the only link built from an article is its
 original URL, and only with an http(s) scheme.
 """
@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
-import anyio
+import anyio.to_thread
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
