@@ -221,10 +221,12 @@ class _Segment:
     def __init__(self, searcher, subsearcher, cache: dict, bm25: dict):
         # Kept for the calls sharing ``cache``: {query: scores} of whole-segment evaluations
         # (never mutated), and {(field, words): (within, postings, candidates)} of phrases read
-        # for candidates (see _phrase_postings). ``bm25`` is shared by every segment: {(field,
-        # term): its BM25F parameters}, collection-wide statistics.
+        # for candidates (see _phrase_postings), and {(field, text): _looked_up's answer}.
+        # ``bm25`` is shared by every segment: {(field, term): its BM25F parameters},
+        # collection-wide statistics.
         self.cache = cache.setdefault("scores", {})
         self._phrases = cache.setdefault("phrases", {})
+        self._terms = cache.setdefault("terms", {})
         self._bm25 = bm25
         self.top = searcher
         self.reader = subsearcher.reader()
@@ -349,7 +351,7 @@ class _Segment:
         if kept and (kept[0] is None or within is not None and within <= kept[0]):
             return kept[1], kept[2] if within is None else kept[2] & within
         postings, candidates = {}, within
-        rarest_first = sorted(range(len(words)), key=lambda i: self.reader.doc_frequency(fieldname, words[i]))
+        rarest_first = sorted(range(len(words)), key=lambda i: self._looked_up(fieldname, words[i])[1])
         for i in rarest_first:
             rarest = i == rarest_first[0]  # the others are only looked up in the rarest's live documents
             postings[i] = self._postings(fieldname, words[i], candidates, values=True, exact=rarest)
@@ -379,15 +381,20 @@ class _Segment:
 
     def _looked_up(self, fieldname: str, text) -> tuple[bytes, int]:
         """The term as the segment stores it, and how many of its documents hold it (deleted
-        ones too; 0: none)."""
-        reader = self.reader
-        if fieldname not in reader.schema:
-            raise Unsupported(fieldname)
-        term = reader.schema[fieldname].to_bytes(text) if isinstance(text, str) else text
-        try:
-            return term, reader.term_info(fieldname, term).doc_frequency()
-        except TermNotFound:
-            return term, 0
+        ones too; 0: none), looked up once per search: its postings, its kept scores and each
+        round of phrase verification ask again."""
+        found = self._terms.get((fieldname, text))
+        if found is None:
+            reader = self.reader
+            if fieldname not in reader.schema:
+                raise Unsupported(fieldname)
+            term = reader.schema[fieldname].to_bytes(text) if isinstance(text, str) else text
+            try:
+                documents = reader.term_info(fieldname, term).doc_frequency()
+            except TermNotFound:
+                documents = 0
+            found = self._terms[(fieldname, text)] = (term, documents)
+        return found
 
     def _live(self, kept: Mapping, within: set[int] | None, copy: bool = True) -> Mapping:
         """``kept`` without deleted documents, only those ``within`` if given; ``kept`` itself
