@@ -13,9 +13,9 @@ runs ``search index`` on the folder while the clients go on, until the run has c
 two more seconds have passed (the command runs itself at a background job's CPU priority, as it
 does for anyone). The clients are threads of this process, each with one keep-alive connection,
 cycling through ``benchmarks/queries.txt`` (each from its own offset) as ``GET /api/search``
-with the line's filters and sort, 10 hits with facets. The library's own
-warm latency over the same queries (one process, one at a time, with and without facets) is
-measured first, for comparison. The JSON results also hold each phase's timeline: requests, p95
+with the line's filters and sort, 10 hits with facets. The library's own warm latency over the
+same queries (one process, one at a time, with and without facets) is measured first, for
+comparison. The JSON results also hold each phase's timeline: requests, p95
 and max of every 2-second window (``windows``), and when the re-index finished.
 """
 
